@@ -1,0 +1,138 @@
+"""Stage ``train@<exp>``: train one GAN with the authors' settings (paper-settings §0, §1).
+
+Reads:  data/prepared/<dataset>/ (train and valid splits); params ``base`` and
+        ``experiments.<exp>``.
+Writes: models/<exp>/ (best.pt = best validation Parzen LL, last.pt = latest epoch, info.json),
+        curves/<exp>.tsv (per-epoch curves, a DVC plot), metrics/train/<exp>.json (device, time).
+A disabled experiment or a skipped dataset writes SKIPPED markers and a "not run" metric instead.
+
+Run alone:  python stages/train.py mnist
+Resume a killed run (then `dvc commit train@mnist`):
+            python stages/train.py mnist --resume models/mnist/last.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from ganrepro import config, io, training
+from ganrepro.data.prepare import load_prepared
+from ganrepro.runtime import configure_torch, resolve_device
+
+
+def paths(root: Path, exp_name: str) -> dict[str, Path]:
+    return {
+        "models": root / "models" / exp_name,
+        "curves": root / "curves" / f"{exp_name}.tsv",
+        "metrics": root / "metrics" / "train" / f"{exp_name}.json",
+    }
+
+
+def skip_reason(exp_name: str, exp: config.Experiment, prepared_dir: Path) -> str | None:
+    if not exp.enabled:
+        return f"experiments.{exp_name}.enabled is false"
+    return io.skipped_reason(prepared_dir)
+
+
+def write_skipped(out: dict[str, Path], reason: str) -> None:
+    io.write_skipped(out["models"], reason)
+    io.write_text(out["curves"], training.curves_tsv([]))
+    io.write_json(out["metrics"], {"status": "not run", "reason": reason})
+
+
+def model_info(exp_name: str, exp: config.Experiment, b: config.Base, image_shape) -> dict:
+    """What downstream stages need to know about the model, without reading params."""
+    return {
+        "experiment": exp_name,
+        "dataset": exp.dataset,
+        "table_column": exp.table_column,
+        "budget": b.budget,
+        "seed": b.seed,
+        "image_shape": list(image_shape),
+        "noise": exp.noise,
+        "z_dim": exp.z_dim,
+        # sigmoid outputs are pixel intensities; a linear output (GCN data) is scaled for display
+        "display": "unit" if exp.G[-1].act == "sigmoid" else "max_abs",
+    }
+
+
+def run(exp_name: str, params_path: Path, root: Path, resume: Path | None) -> None:
+    raw = config.load_params(params_path)
+    b = config.base(raw)
+    exp = config.experiment(raw, exp_name)
+    prepared_dir = root / "data" / "prepared" / exp.dataset
+    out = paths(root, exp_name)
+    reason = skip_reason(exp_name, exp, prepared_dir)
+    if reason is not None:
+        print(f"train@{exp_name}: skipped ({reason})", file=sys.stderr)
+        write_skipped(out, reason)
+        return
+    data = load_prepared(prepared_dir)
+    if exp.G[-1].units != data.train.shape[1]:
+        raise config.ConfigError(
+            f"params.yaml: 'experiments.{exp_name}.G' ends in {exp.G[-1].units} units "
+            f"but {exp.dataset} images have {data.train.shape[1]} values"
+        )
+    if resume is None and out["models"].exists():
+        shutil.rmtree(out["models"])  # outputs are rewritten whole
+    out["models"].mkdir(parents=True, exist_ok=True)
+
+    device = resolve_device(b.device)
+    configure_torch(b.deterministic)
+    n_train = config.effective_train_examples(data.train.shape[0], b)
+    train_x = torch.from_numpy(data.train[:n_train]).to(device)
+    valid_x = torch.from_numpy(data.valid).to(device)
+    state = training.init_state(exp, train_x, b.seed, device)
+    info = model_info(exp_name, exp, b, data.image_shape)
+    meta = {"info": info, "experiment": raw["experiments"][exp_name], "base": raw["base"]}
+    if resume is not None:
+        ckpt = torch.load(resume, map_location=device, weights_only=False)
+        if ckpt["meta"] != meta:
+            raise io.StageError(
+                f"{resume}: checkpoint was made with other params than params.yaml"
+            )
+        training.load_state(state, ckpt)
+
+    t0 = time.perf_counter()
+    epochs = config.effective_epochs(exp, b)
+    training.fit(
+        state, exp, train_x, valid_x, epochs=epochs, seed=b.seed, out_dir=out["models"], meta=meta
+    )
+    io.write_json(out["models"] / "info.json", info)
+    io.write_text(out["curves"], training.curves_tsv(state.rows))
+    io.write_json(
+        out["metrics"],
+        {
+            "status": "ok",
+            "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+            "wall_seconds": round(time.perf_counter() - t0, 2),
+            "epochs": state.epoch,
+            "steps": state.step,
+            "train_examples": n_train,
+            "best_epoch": state.best_epoch,
+            "best_valid_parzen": state.best_valid,
+            "budget": b.budget,
+            "seed": b.seed,
+            "torch": torch.__version__,
+        },
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("experiment", help="key of the experiments section of params.yaml")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--root", type=Path, default=Path("."), help="project root for all paths")
+    parser.add_argument("--resume", type=Path, default=None, help="a last.pt to continue from")
+    args = parser.parse_args(argv)
+    return io.run_main(lambda: run(args.experiment, args.params, args.root, args.resume))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
