@@ -88,9 +88,9 @@ def main(argv: list[str] | None = None) -> int:
                 report.run_notebook(src, dst, params[name], root, rep.timeout_s)
                 sections.append((name, title, report.notebook_html(nbformat.read(dst, 4))))
             prov = report.collect_provenance(root, raw, PROVENANCE_SECTIONS, names)
-            quick = (
-                f"base.budget = quick: at most {b.quick.epochs} epochs on the first "
-                f"{b.quick.train_examples} training images per experiment."
+            quick = "base.budget = quick: " + "; ".join(
+                f"{n} {e.quick.epochs} epoch(s) on {e.quick.train_examples} training images"
+                for n, e in ((n, config.experiment(raw, n)) for n in names)
             )
             page = report.assemble_html(
                 sections, report.provenance_html(prov), b.budget == "quick", quick

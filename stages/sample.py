@@ -59,9 +59,9 @@ def run(exp_name: str, params_path: Path, root: Path) -> None:
     cfg = config.sample(config.load_params(params_path))
     models_dir = root / "models" / exp_name
     out_dir = root / "samples" / exp_name
-    reason = io.skipped_reason(models_dir)
-    if reason is not None:
-        io.write_skipped(out_dir, reason)
+    marker = io.skip_marker(models_dir)
+    if marker is not None:
+        io.write_skipped(out_dir, **marker)
         return
     device = resolve_device("auto")  # sampling is deterministic given z; any device will do
     netG, info = load_generator(models_dir, device)

@@ -39,7 +39,13 @@ def collect_metrics(raw: dict, root: Path) -> list[dict]:
             m = {"experiment": name, "dataset": exp.dataset, "status": "not run", "reason": why}
         # params.yaml decides which column an experiment reproduces, and on which dataset
         metrics.append(
-            {**m, "experiment": name, "dataset": exp.dataset, "table_column": exp.table_column}
+            {
+                **m,
+                "experiment": name,
+                "dataset": exp.dataset,
+                "table_column": exp.table_column,
+                "note": exp.note,
+            }
         )
     return metrics
 

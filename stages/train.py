@@ -23,6 +23,7 @@ import torch
 
 from ganrepro import config, io, training
 from ganrepro.data.prepare import load_prepared
+from ganrepro.models import generator_out_dim
 from ganrepro.runtime import configure_torch, resolve_device
 
 
@@ -34,16 +35,17 @@ def paths(root: Path, exp_name: str) -> dict[str, Path]:
     }
 
 
-def skip_reason(exp_name: str, exp: config.Experiment, prepared_dir: Path) -> str | None:
+def skip_marker(exp_name: str, exp: config.Experiment, prepared_dir: Path) -> dict | None:
+    """Why this experiment does not train ({"status", "reason"}), or None."""
     if not exp.enabled:
-        return f"experiments.{exp_name}.enabled is false"
-    return io.skipped_reason(prepared_dir)
+        return {"status": io.NOT_RUN, "reason": f"experiments.{exp_name}.enabled is false"}
+    return io.skip_marker(prepared_dir)
 
 
-def write_skipped(out: dict[str, Path], reason: str) -> None:
-    io.write_skipped(out["models"], reason)
+def write_skipped(out: dict[str, Path], marker: dict) -> None:
+    io.write_skipped(out["models"], **marker)
     io.write_text(out["curves"], training.curves_tsv([]))
-    io.write_json(out["metrics"], {"status": "not run", "reason": reason})
+    io.write_json(out["metrics"], marker)
 
 
 def model_info(exp_name: str, exp: config.Experiment, b: config.Base, image_shape) -> dict:
@@ -52,6 +54,7 @@ def model_info(exp_name: str, exp: config.Experiment, b: config.Base, image_shap
         "experiment": exp_name,
         "dataset": exp.dataset,
         "table_column": exp.table_column,
+        "note": exp.note,
         "budget": b.budget,
         "seed": b.seed,
         "image_shape": list(image_shape),
@@ -68,16 +71,17 @@ def run(exp_name: str, params_path: Path, root: Path, resume: Path | None) -> No
     exp = config.experiment(raw, exp_name)
     prepared_dir = root / "data" / "prepared" / exp.dataset
     out = paths(root, exp_name)
-    reason = skip_reason(exp_name, exp, prepared_dir)
-    if reason is not None:
-        print(f"train@{exp_name}: skipped ({reason})", file=sys.stderr)
-        write_skipped(out, reason)
+    marker = skip_marker(exp_name, exp, prepared_dir)
+    if marker is not None:
+        print(f"train@{exp_name}: {marker['status']} ({marker['reason']})", file=sys.stderr)
+        write_skipped(out, marker)
         return
     data = load_prepared(prepared_dir)
-    if exp.G[-1].units != data.train.shape[1]:
+    g_out = generator_out_dim(exp.z_dim, exp.G)
+    if g_out != data.train.shape[1]:
         raise config.ConfigError(
-            f"params.yaml: 'experiments.{exp_name}.G' ends in {exp.G[-1].units} units "
-            f"but {exp.dataset} images have {data.train.shape[1]} values"
+            f"params.yaml: 'experiments.{exp_name}.G' produces {g_out} values "
+            f"but {exp.dataset} images have {data.train.shape[1]}"
         )
     if resume is None and out["models"].exists():
         shutil.rmtree(out["models"])  # outputs are rewritten whole
@@ -85,24 +89,31 @@ def run(exp_name: str, params_path: Path, root: Path, resume: Path | None) -> No
 
     device = resolve_device(b.device)
     configure_torch(b.deterministic)
-    n_train = config.effective_train_examples(data.train.shape[0], b)
+    n_train = config.effective_train_examples(data.train.shape[0], b, exp)
     train_x = torch.from_numpy(data.train[:n_train]).to(device)
     valid_x = torch.from_numpy(data.valid).to(device)
-    state = training.init_state(exp, train_x, b.seed, device)
     info = model_info(exp_name, exp, b, data.image_shape)
     meta = {"info": info, "experiment": raw["experiments"][exp_name], "base": raw["base"]}
+    ckpt = None
     if resume is not None:
         ckpt = torch.load(resume, map_location=device, weights_only=False)
         if ckpt["meta"] != meta:
             raise io.StageError(
                 f"{resume}: checkpoint was made with other params than params.yaml"
             )
-        training.load_state(state, ckpt)
 
     t0 = time.perf_counter()
-    epochs = config.effective_epochs(exp, b)
-    training.fit(
-        state, exp, train_x, valid_x, epochs=epochs, seed=b.seed, out_dir=out["models"], meta=meta
+    state = training.run_training(
+        exp,
+        train_x,
+        valid_x,
+        image_shape=tuple(data.image_shape),
+        seed=b.seed,
+        epochs=config.effective_epochs(exp.epochs, b, exp),
+        pretrain_epochs=config.effective_epochs(exp.pretrain_epochs, b, exp),
+        out_dir=out["models"],
+        meta=meta,
+        resume=ckpt,
     )
     io.write_json(out["models"] / "info.json", info)
     io.write_text(out["curves"], training.curves_tsv(state.rows))

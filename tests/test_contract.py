@@ -75,7 +75,8 @@ def test_default_experiments_are_the_papers(raw_params):
     from ganrepro import config
 
     enabled = [n for n in raw_params["data"] if config.dataset(raw_params, n).enabled]
-    assert enabled == ["mnist"]  # Fashion-MNIST is opt-in
+    # Fashion-MNIST is opt-in; TFD skips itself (saying how to get the file) without data.tfd.path
+    assert enabled == ["mnist", "cifar10", "tfd", "faces"]
 
 
 def test_params_reject_unknown_keys_and_bad_types(raw_params):

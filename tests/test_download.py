@@ -7,8 +7,14 @@ import socket
 import pytest
 from fixtures import make_idx_mirror, serve_directory
 
-from ganrepro.config import Dataset, build
-from ganrepro.data.download import fetch_dataset, fetch_file, mirror_location, sha256_file
+from ganrepro.config import ConfigError, Dataset, build
+from ganrepro.data.download import (
+    MirrorError,
+    fetch_dataset,
+    fetch_file,
+    mirror_location,
+    sha256_file,
+)
 from ganrepro.io import StageError
 
 NAME = "t10k-labels-idx1-ubyte.gz"
@@ -162,10 +168,59 @@ def test_any_accepted_hash_matches(tmp_path, mirror):
     ("mirror", "expected"),
     [
         ("https://host/mnist/", ("http", "https://host/mnist/f.gz")),
-        ("https://host/mnist", ("http", "https://host/mnist/f.gz")),
         ("file:///data/x/", ("local", "/data/x/f.gz")),
-        ("/data/x", ("local", "/data/x/f.gz")),
+        ("/data/x", ("local", "/data/x/f.gz")),  # several files: a local path is a directory
+        ("/data/x/", ("local", "/data/x/f.gz")),
     ],
 )
 def test_mirror_location(mirror, expected):
     assert mirror_location(mirror, "f.gz") == expected
+
+
+@pytest.mark.parametrize(
+    ("mirror", "expected"),
+    [
+        ("https://host/files/5976015", ("http", "https://host/files/5976015")),
+        ("https://host/lfw/", ("http", "https://host/lfw/f.gz")),
+        ("file:///data/x.tgz", ("local", "/data/x.tgz")),
+        ("file:///data/x/", ("local", "/data/x/f.gz")),
+        ("/data/x.tgz", ("local", "/data/x.tgz")),
+    ],
+)
+def test_mirror_location_of_a_single_file_dataset(mirror, expected):
+    assert mirror_location(mirror, "f.gz", single_file=True) == expected
+
+
+def test_existing_local_directory_without_slash_is_a_directory_even_for_one_file(tmp_path):
+    assert mirror_location(str(tmp_path), "f.gz", single_file=True) == (
+        "local",
+        str(tmp_path / "f.gz"),
+    )
+    assert mirror_location(tmp_path.as_uri(), "f.gz", single_file=True) == (
+        "local",
+        str(tmp_path / "f.gz"),
+    )
+
+
+def test_url_of_one_file_for_a_dataset_of_several_files_is_an_error(mirror):
+    _, hashes = mirror
+    with pytest.raises(MirrorError, match="does not end in '/', so it is the URL of one file"):
+        mirror_location("https://host/mnist", "f.gz")
+    with pytest.raises(
+        ConfigError,
+        match=r"'data\.test\.mirrors\[1\]' is 'https://host/mnist', the URL of one file "
+        r"\(no trailing '/'\), but data\.test\.files lists 4 files \(end a base URL with '/'\)",
+    ):
+        _dataset(["https://host/ok/", "https://host/mnist"], hashes)
+    one = _dataset(["https://host/files/123"], {NAME: hashes[NAME]})  # fine for one file
+    assert one.mirrors == ("https://host/files/123",)
+
+
+def test_exact_url_mirror_over_http(tmp_path, mirror):
+    src, hashes = mirror
+    with serve_directory(src) as url:
+        exact = url + NAME
+        ds = _dataset([url + "not-there", exact], {NAME: hashes[NAME]})
+        manifest = fetch_dataset(ds, tmp_path / "out", progressbar=False)
+    assert manifest[NAME]["source"] == exact
+    assert (tmp_path / "out" / NAME).read_bytes() == (src / NAME).read_bytes()

@@ -74,3 +74,89 @@ def test_uniform_noise_has_unit_variance_and_bounded_support():
     z = sample_noise(20000, 100, "uniform", torch.Generator().manual_seed(0), "cpu")
     assert float(z.abs().max()) <= math.sqrt(3)
     assert float(z.var()) == pytest.approx(1.0, abs=0.01)
+
+
+def _on_meta(raw_params, name):
+    """G and D of an experiment built on the meta device (shapes only, no memory)."""
+    from ganrepro.models import Discriminator, Generator
+
+    exp = config.experiment(raw_params, name)
+    shape = {"tfd": (1, 48, 48), "faces": (1, 48, 48)}.get(name, (3, 32, 32))
+    with torch.device("meta"):
+        return exp, Generator(exp.z_dim, exp.G), Discriminator(shape, exp.D, exp.dropout)
+
+
+def test_tfd_parameter_counts(raw_params):
+    _, netG, netD = _on_meta(raw_params, "tfd")
+    assert count_parameters(netG) == (
+        (100 * 8000 + 8000) + (8000 * 100 + 100)  # the two layers added for stage 2
+        + (100 * 8000 + 8000) + (8000 * 8000 + 8000) + (8000 * 2304 + 2304)
+    )
+    assert count_parameters(netD) == (2304 * 6000 + 6000) + (1200 * 6000 + 6000) + (1200 + 1)
+
+
+def test_cifar10_fully_connected_parameter_counts(raw_params):
+    _, netG, netD = _on_meta(raw_params, "cifar10_fc")
+    assert count_parameters(netG) == (100 * 8000 + 8000) + (8000 * 8000 + 8000) + (
+        8000 * 3072 + 3072
+    )
+    assert count_parameters(netD) == (3072 * 8000 + 8000) + (1600 * 8000 + 8000) + (1600 + 1)
+
+
+def test_cifar10_conv_parameter_counts_and_spatial_sizes(raw_params):
+    from ganrepro.models import output_shape
+
+    exp, netG, netD = _on_meta(raw_params, "cifar10_conv")
+    deconv = 80 * 3 * 5 * 5 + 3 * 32 * 32  # transposed conv weights + untied bias (3x32x32)
+    assert count_parameters(netG) == (100 * 8000 + 8000) + (8000 * 8000 + 8000) + deconv
+    conv = (3 * 64 * 8 * 8 + 64) + (32 * 64 * 8 * 8 + 64) + (32 * 384 * 5 * 5 + 384)
+    assert count_parameters(netD) == conv + (4800 * 2500 + 2500) + (500 + 1)
+    shapes, shape = [], (3, 32, 32)
+    for spec in exp.D[:3]:
+        shape = output_shape(shape, spec)
+        shapes.append(shape)
+    assert shapes == [(32, 16, 16), (32, 7, 7), (192, 5, 5)]  # conv 33, 15, 9 before pooling
+    assert output_shape((8000,), exp.G[2]) == (3, 32, 32)  # 3 * (10 - 1) + 5 = 32
+
+
+def test_conv_nets_run_on_small_widths(raw_params):
+    """The conv D/G code path on real shapes with few channels (fast on CPU)."""
+    import dataclasses
+
+    exp = config.experiment(raw_params, "cifar10_conv")
+    G = (
+        dataclasses.replace(exp.G[0], units=16),
+        dataclasses.replace(exp.G[1], units=8 * 10 * 10),
+        dataclasses.replace(exp.G[2], reshape=(8, 10, 10)),
+    )
+    D = tuple(dataclasses.replace(s, units=max(1, s.units // 16)) for s in exp.D[:3]) + (
+        dataclasses.replace(exp.D[3], units=10, pieces=5),
+        exp.D[4],
+    )
+    train_x = torch.randn(6, 3072)
+    netG, netD = build_pair(100, G, D, exp.dropout, train_x, torch.Generator(), (3, 32, 32))
+    z = sample_noise(6, 100, "gaussian", torch.Generator().manual_seed(0), "cpu")
+    x = netG(z)
+    assert x.shape == (6, 3072)
+    assert netD(x, torch.Generator().manual_seed(1)).shape == (6,)
+    assert netG.layers[2].bias.shape == (3, 32, 32)  # untied
+
+
+def test_sparse_init_gives_exactly_k_normal_weights_per_unit():
+    from ganrepro.models.layers import sparse_weights
+
+    w = sparse_weights(50, 300, 100, torch.Generator().manual_seed(0))
+    assert (w != 0).sum(dim=1).tolist() == [100] * 50
+    assert float(w[w != 0].std()) == pytest.approx(1.0, abs=0.05)
+
+
+def test_max_col_norm_rescales_only_long_columns():
+    from ganrepro.models.layers import apply_max_col_norm
+
+    lin = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[3.0, 4.0], [0.3, 0.4]]))  # norms 5 and 0.5
+    apply_max_col_norm(lin, 1.9365)
+    norms = lin.weight.norm(dim=1)
+    assert norms[0].item() == pytest.approx(1.9365 * 5 / (5 + 1e-7), rel=1e-6)
+    assert lin.weight[1].tolist() == pytest.approx([0.3, 0.4])  # pylearn2: n / (1e-7 + n)

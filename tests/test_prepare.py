@@ -114,3 +114,35 @@ def test_load_prepared_refuses_a_skipped_directory(tmp_path):
 def test_load_prepared_reports_a_missing_directory(tmp_path):
     with pytest.raises(StageError, match=r"splits\.npz: file not found"):
         load_prepared(tmp_path / "nothing")
+
+
+def test_mnist_has_no_folds_and_folds_round_trip(tmp_path, raw):
+    raw_dir, hashes = raw
+    ds = _dataset(hashes, {"train": [0, 6], "valid": [6, 10]})
+    arrays = prepare_idx(raw_dir, ds)
+    write_prepared(tmp_path / "plain", arrays, make_info("tiny", ds, arrays, hashes))
+    assert load_prepared(tmp_path / "plain").folds == ()
+    rng = np.random.default_rng(0)
+    folded = dict(arrays)
+    for k in range(3):
+        folded[f"fold{k}_valid"] = rng.random((k + 1, 784), dtype=np.float32)
+        folded[f"fold{k}_test"] = rng.random((k + 2, 784), dtype=np.float32)
+    info = make_info("tiny", ds, arrays, hashes) | {"folds": 3}
+    write_prepared(tmp_path / "folded", folded, info)
+    loaded = load_prepared(tmp_path / "folded")
+    assert len(loaded.folds) == 3
+    for k, (valid, test) in enumerate(loaded.folds):
+        np.testing.assert_array_equal(valid, folded[f"fold{k}_valid"])
+        np.testing.assert_array_equal(test, folded[f"fold{k}_test"])
+    np.testing.assert_array_equal(loaded.train, arrays["train"])
+
+
+def test_load_prepared_names_a_missing_fold_array(tmp_path, raw):
+    raw_dir, hashes = raw
+    ds = _dataset(hashes, {"train": [0, 6], "valid": [6, 10]})
+    arrays = prepare_idx(raw_dir, ds)
+    write_prepared(tmp_path / "p", arrays, make_info("tiny", ds, arrays, hashes))
+    info = json.loads((tmp_path / "p" / "info.json").read_text()) | {"folds": 1}
+    (tmp_path / "p" / "info.json").write_text(json.dumps(info))
+    with pytest.raises(StageError, match=r"splits\.npz: missing array 'fold0_valid'"):
+        load_prepared(tmp_path / "p")

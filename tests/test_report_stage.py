@@ -76,7 +76,7 @@ def test_quick_banner_comes_first(built):
     html = built["html"]
     body = html.split("<body>", 1)[1]
     assert body.lstrip().startswith('<div class="banner">' + report.QUICK_BANNER)
-    assert "at most 5 epochs on the first 10000 training images" in html
+    assert "mnist 5 epoch(s) on 10000 training images" in html  # the quick budget detail
 
 
 def test_content_of_the_sections(built):

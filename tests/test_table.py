@@ -97,13 +97,22 @@ def test_quick_budget_is_marked_and_paper_budget_is_not():
 
 def test_other_experiments_table():
     fashion = metrics("fashion_mnist", column="none", ll_mean=212.5, ll_se=1.25)
+    fashion["note"] = "not in the paper"
     md = to_markdown(build_table([metrics(), fashion]))
     table1, other = md.split("## Other experiments (not in the paper)")
     assert "fashion_mnist" not in table1
     assert row_of(other, "`fashion_mnist`") == [
-        "`fashion_mnist`", "fashion_mnist", "212.5 ± 1.2", "0.2", "10000"
+        "`fashion_mnist`", "fashion_mnist", "212.5 ± 1.2", "0.2", "10000", "not in the paper"
     ]  # fmt: skip
     assert "## Other experiments" not in to_markdown(build_table([metrics()]))
+
+
+def test_not_available_is_shown_as_such_with_its_reason():
+    tfd = {"experiment": "tfd", "dataset": "tfd", "table_column": "TFD",
+           "status": "not available", "reason": "TFD is not publicly downloadable"}
+    md = to_markdown(build_table([metrics(), tfd]))
+    assert row_of(md, REPRODUCTION)[2] == "not available"
+    assert "- TFD: experiment `tfd`, not available — TFD is not publicly downloadable" in md
 
 
 def test_two_experiments_in_one_column_get_one_row_each():

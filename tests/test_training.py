@@ -109,7 +109,7 @@ def test_two_updates_match_hand_arithmetic(raw_params):
 def test_dropout_keeps_and_scales_inputs(raw_params):
     drop = config.build(config.Dropout, raw_params["experiments"]["mnist"]["dropout"], "d")
     layer = config.Layer(act="sigmoid", units=1, irange=0.1)
-    netD = Discriminator(784, (layer,), drop)
+    netD = Discriminator((784,), (layer,), drop)
     with torch.no_grad():
         netD.layers[0].weight.fill_(1.0)
         netD.layers[0].bias.zero_()
@@ -125,7 +125,7 @@ def test_dropout_keeps_and_scales_inputs(raw_params):
 def test_hidden_dropout_scale_is_two(raw_params):
     drop = config.Dropout(input_keep=1.0, input_scale=1.0, hidden_keep=0.5, hidden_scale=2.0)
     layers = (config.Layer("linear", 100, 0.1), config.Layer("sigmoid", 1, 0.1))
-    netD = Discriminator(1, layers, drop)
+    netD = Discriminator((1,), layers, drop)
     with torch.no_grad():
         netD.layers[0].weight.fill_(1.0)
         netD.layers[0].bias.zero_()
@@ -182,3 +182,61 @@ def test_curves_tsv_has_header_and_one_row_per_epoch():
     assert lines[0].split("\t") == list(training.CURVE_COLUMNS)
     assert lines[1].split("\t")[:3] == ["1", "5", "1.5"]
     assert training.curves_tsv([]).count("\n") == 1
+
+
+def _two_stage(raw_params):
+    return tiny_experiment(
+        raw_params,
+        z_dim=3,
+        G=[
+            {"act": "relu", "units": 6, "irange": 0.5, "max_col_norm": 1.9365},
+            {"act": "sigmoid", "units": 3, "irange": 0.5, "init_bias": -2.0},
+            {"act": "relu", "units": 8, "irange": 0.5, "max_col_norm": 1.9365},
+            {"act": "sigmoid", "units": 4, "sparse_init": 2, "init_bias": "marginals"},
+        ],
+        D=[
+            {"act": "maxout", "units": 3, "pieces": 2, "irange": 0.5, "max_col_norm": 0.5},
+            {"act": "sigmoid", "units": 1, "irange": 0.5},
+        ],
+        batch_size=5,
+        pretrain_epochs=2,
+        pretrain_new_layers=2,
+        noise="gaussian",
+    )
+
+
+def test_graft_keeps_the_pretrained_layers_and_starts_a_new_d(raw_params):
+    exp = _two_stage(raw_params)
+    data = torch.rand(12, 4, generator=torch.Generator().manual_seed(0))
+    pre = training.init_state(training.pretrain_view(exp), data, 5, torch.device("cpu"),
+                              phase="pretrain")
+    assert len(pre.netG.layers) == 2 and pre.netG.z_dim == 3
+    training.train_epoch(pre, training.pretrain_view(exp), data)
+    final = training.init_state(exp, data, 5, torch.device("cpu"), phase="final")
+    training.graft(final, pre, 2)
+    for new, old in zip(final.netG.layers[2:], pre.netG.layers, strict=True):
+        assert torch.equal(new.weight, old.weight) and torch.equal(new.bias, old.bias)
+    assert not torch.equal(final.netD.layers[0].linear.weight, pre.netD.layers[0].linear.weight)
+    assert all(float(v.abs().sum()) == 0 for v in final.velocity)  # schedules restart
+    assert final.epoch_offset == 1 and final.step == 0
+
+
+def test_two_stage_run_curves_constraint_and_resume(raw_params, tmp_path):
+    exp = _two_stage(raw_params)
+    data = torch.rand(12, 4, generator=torch.Generator().manual_seed(0))
+    kw = dict(image_shape=(4,), seed=5, epochs=1, pretrain_epochs=2, meta={})
+    a = training.run_training(exp, data, data[:6], out_dir=tmp_path / "a", **kw)
+    assert [(r["epoch"], r["phase"]) for r in a.rows] == [(1, "pretrain"), (2, "pretrain"),
+                                                          (3, "final")]
+    assert a.step == 3 and a.best_epoch == 3  # the best is chosen among final-stage epochs
+    assert float(a.netD.layers[0].linear.weight.norm(dim=1).max()) <= 0.5 + 1e-6
+    assert (tmp_path / "a" / "pretrain" / "last.pt").exists()
+    ckpt = torch.load(tmp_path / "a" / "pretrain" / "last.pt", weights_only=False)
+    ckpt_mid = dict(ckpt)
+    training.run_training(exp, data, data[:6], out_dir=tmp_path / "b",
+                          **(kw | {"pretrain_epochs": 1}))
+    mid = torch.load(tmp_path / "b" / "pretrain" / "last.pt", weights_only=False)
+    c = training.run_training(exp, data, data[:6], out_dir=tmp_path / "c", resume=mid, **kw)
+    assert ckpt_mid["epoch"] == 2 and mid["epoch"] == 1
+    for p, q in zip(a.params(), c.params(), strict=True):
+        assert torch.equal(p, q)

@@ -134,20 +134,36 @@ class Base:
     seed: int
     device: Literal["auto", "cpu", "cuda"]
     deterministic: bool
-    quick: QuickBudget
 
 
 @dataclass(frozen=True)
 class Dataset:
     enabled: bool
-    format: Literal["idx"]
+    format: Literal["idx", "cifar10_bin", "tfd_mat", "lfw_faces"]
     mirrors: tuple[str, ...]
     files: dict[str, tuple[str, ...]]
     splits: dict[str, tuple[int, ...]]
     licence: str = ""
+    path: str | None = None  # tfd_mat: the user's own TFD_48x48.mat (cannot be downloaded)
+    gcn_scale: float | None = None  # cifar10_bin: global contrast normalisation scale (55)
 
     def check(self, where: str) -> None:
-        _require(len(self.mirrors) > 0, f"{where}.mirrors", "must list at least one mirror")
+        needs_mirror = self.format != "tfd_mat"
+        _require(
+            len(self.mirrors) > 0 or not needs_mirror,
+            f"{where}.mirrors",
+            "must list at least one mirror",
+        )
+        for i, mirror in enumerate(self.mirrors):
+            one_file = mirror.lower().startswith(("http://", "https://")) and not mirror.endswith(
+                "/"
+            )
+            _require(
+                not one_file or len(self.files) == 1,
+                f"{where}.mirrors[{i}]",
+                f"is {mirror!r}, the URL of one file (no trailing '/'), but {where}.files lists "
+                f"{len(self.files)} files (end a base URL with '/')",
+            )
         for name, hashes in self.files.items():
             for h in hashes:
                 _require(
@@ -161,26 +177,73 @@ class Dataset:
                 f"{where}.splits.{name}",
                 f"must be [start, stop) with 0 <= start < stop, got {list(bounds)}",
             )
+        _require(
+            self.path is None or self.format == "tfd_mat", f"{where}.path", "is only for tfd_mat"
+        )
+        _require(
+            (self.gcn_scale is not None) == (self.format == "cifar10_bin"),
+            f"{where}.gcn_scale",
+            "is required for cifar10_bin and only for it",
+        )
+        if self.gcn_scale is not None:
+            _require(self.gcn_scale > 0, f"{where}.gcn_scale", "must be > 0")
 
 
-ACTIVATIONS = ("relu", "sigmoid", "linear", "maxout")
+ACTIVATIONS = ("relu", "sigmoid", "linear", "maxout", "conv_maxout", "deconv")
+CONV_ONLY = ("kernel", "pad", "pool", "pool_stride")
 
 
 @dataclass(frozen=True)
 class Layer:
-    """One fully connected layer, bottom to top (pylearn2 layer semantics)."""
+    """One layer of G or D, bottom to top (pylearn2 layer semantics, paper-settings §0, §1).
 
-    act: Literal["relu", "sigmoid", "linear", "maxout"]
-    units: int
-    irange: float  # W ~ U(-irange, irange) (pylearn2 ``irange``)
-    pieces: int = 1  # maxout pieces (only for act == maxout)
+    Dense kinds: relu | sigmoid | linear | maxout (``units`` x ``pieces``). Convolutional kinds
+    (CIFAR-10 conv, §1d): conv_maxout (``units`` channels x ``pieces``, ``kernel``, ``pad``, then
+    max pooling ``pool``/``pool_stride`` in ceil mode) and deconv (input viewed as ``reshape``
+    = [C, H, W], transposed convolution to ``units`` channels with ``kernel`` and ``stride``).
+    """
+
+    act: Literal["relu", "sigmoid", "linear", "maxout", "conv_maxout", "deconv"]
+    units: int  # output units (channels for conv_maxout / deconv)
+    irange: float = 0.0  # W ~ U(-irange, irange) (pylearn2 ``irange``)
+    pieces: int = 1  # maxout pieces (maxout, conv_maxout)
     init_bias: float | Literal["marginals"] = 0.0  # "marginals": logit of the training pixel means
+    sparse_init: int = 0  # > 0: that many N(0, 1) incoming weights per unit, others 0 (pylearn2)
+    max_col_norm: float | None = None  # rescale each unit's incoming weights to this L2 norm
+    kernel: int = 0  # conv_maxout / deconv kernel size (square)
+    pad: int = 0  # conv_maxout zero padding
+    pool: int = 0  # conv_maxout max-pool size (0 = none)
+    pool_stride: int = 0  # conv_maxout max-pool stride
+    stride: int = 1  # deconv output stride
+    reshape: tuple[int, ...] | None = None  # deconv: view the input as [C, H, W]
+    untied_bias: bool = False  # deconv: one bias per output channel and pixel (tied_b: 0)
 
     def check(self, where: str) -> None:
         _require(self.units >= 1, f"{where}.units", "must be >= 1")
-        _require(self.irange > 0, f"{where}.irange", "must be > 0")
+        _require(
+            (self.irange > 0) != (self.sparse_init > 0),
+            f"{where}",
+            "needs exactly one of irange > 0 or sparse_init > 0",
+        )
         _require(self.pieces >= 1, f"{where}.pieces", "must be >= 1")
-        _require(self.act == "maxout" or self.pieces == 1, f"{where}.pieces", "is only for maxout")
+        _require(
+            self.act in ("maxout", "conv_maxout") or self.pieces == 1,
+            f"{where}.pieces",
+            "is only for maxout and conv_maxout",
+        )
+        conv = self.act in ("conv_maxout", "deconv")
+        _require(not conv or self.kernel >= 1, f"{where}.kernel", "must be >= 1 for conv layers")
+        for name in CONV_ONLY:
+            _require(
+                conv or getattr(self, name) == 0, f"{where}.{name}", "is only for conv layers"
+            )
+        _require(
+            (self.act == "deconv") == (self.reshape is not None),
+            f"{where}.reshape",
+            "is required for deconv and only for deconv",
+        )
+        if self.max_col_norm is not None:
+            _require(self.max_col_norm > 0, f"{where}.max_col_norm", "must be > 0")
 
 
 @dataclass(frozen=True)
@@ -213,6 +276,7 @@ class Experiment:
     enabled: bool
     dataset: str
     table_column: Literal["MNIST", "TFD", "none"]
+    note: str
     noise: Literal["uniform", "gaussian"]
     z_dim: int
     G: tuple[Layer, ...]
@@ -227,6 +291,14 @@ class Experiment:
     momentum_saturate: int
     epochs: int
     valid_parzen: ValidParzen
+    quick: (
+        QuickBudget  # used instead of epochs / the full training split when base.budget is quick
+    )
+    # TFD (paper-settings §1b): first train G without its bottom `pretrain_new_layers` layers for
+    # `pretrain_epochs` epochs, then put those layers in front, start a new D and the schedules
+    # again, and train `epochs` more. 0 = a single stage (every other experiment).
+    pretrain_epochs: int = 0
+    pretrain_new_layers: int = 0
 
     def check(self, where: str) -> None:
         _require(self.z_dim >= 1, f"{where}.z_dim", "must be >= 1")
@@ -242,6 +314,20 @@ class Experiment:
         _require(len(self.G) >= 1 and len(self.D) >= 1, where, "needs G and D layers")
         _require(self.D[-1].units == 1, f"{where}.D", "must end in a 1-unit layer")
         _require(self.D[-1].act == "sigmoid", f"{where}.D", "must end in a sigmoid layer")
+        two_stage = self.pretrain_epochs > 0
+        _require(
+            two_stage == (self.pretrain_new_layers > 0),
+            f"{where}.pretrain_new_layers",
+            "must be > 0 exactly when pretrain_epochs > 0",
+        )
+        if two_stage:
+            k = self.pretrain_new_layers
+            _require(k < len(self.G), f"{where}.pretrain_new_layers", "must leave layers of G")
+            _require(
+                self.G[k - 1].units == self.z_dim,
+                f"{where}.G",
+                f"layer {k - 1} must have z_dim units: it replaces z after pretraining",
+            )
 
 
 @dataclass(frozen=True)
@@ -340,13 +426,73 @@ def experiment_names(raw: dict) -> list[str]:
     return list(exps)
 
 
-def effective_epochs(exp: Experiment, b: Base) -> int:
-    """Epochs actually run: the experiment's, or the quick budget's when that is smaller."""
-    return min(exp.epochs, b.quick.epochs) if b.budget == "quick" else exp.epochs
+def effective_epochs(epochs: int, b: Base, exp: Experiment) -> int:
+    """Epochs actually run: the params value, or the quick budget's when that is smaller."""
+    return min(epochs, exp.quick.epochs) if b.budget == "quick" else epochs
 
 
-def effective_train_examples(n_train: int, b: Base) -> int:
-    return min(n_train, b.quick.train_examples) if b.budget == "quick" else n_train
+def effective_train_examples(n_train: int, b: Base, exp: Experiment) -> int:
+    """Training images used: all, or the first quick.train_examples under the quick budget."""
+    return min(n_train, exp.quick.train_examples) if b.budget == "quick" else n_train
+
+
+# ---------------------------------------------------------------- toy1d (Figure 1, Section 4)
+
+
+@dataclass(frozen=True)
+class Toy1d:
+    """Stage ``toy1d``: the 1-D run behind Figure 1 and the checks of Section 4."""
+
+    seed: int
+    data_mean: float  # p_data = N(data_mean, data_std^2)
+    data_std: float
+    z_low: float  # z ~ U(z_low, z_high)
+    z_high: float
+    g_hidden: int  # G: 1 -> g_hidden -> 1
+    d_hidden: int  # D: 1 -> d_hidden -> 1 (sigmoid)
+    activation: Literal["tanh", "relu"]
+    g_init_mean: float  # moment (a): G pre-fitted to the quantiles of N(g_init_mean, g_init_std^2)
+    g_init_std: float
+    pretrain_points: int
+    pretrain_iters: int
+    batch_size: int  # m of Algorithm 1
+    k: int  # D steps per G step (Algorithm 1)
+    lr_d: float
+    lr_g: float
+    momentum: float
+    g_loss: Literal["minimax", "non_saturating"]
+    a_d_steps: int
+    converge_steps: int
+    c_g_steps: int
+    iterations: int
+    eval_every: int
+    kde_samples: int
+    mc_samples: int
+    null_repeats: int
+    grid_points: int
+    bulk_mass: float
+    z_arrows: int
+
+    def check(self, where: str) -> None:
+        _require(self.data_std > 0, f"{where}.data_std", "must be > 0")
+        _require(self.g_init_std > 0, f"{where}.g_init_std", "must be > 0")
+        _require(self.z_low < self.z_high, f"{where}.z_high", "must be > z_low")
+        for name in ("lr_d", "lr_g"):
+            _require(getattr(self, name) > 0, f"{where}.{name}", "must be > 0")
+        _require(0 <= self.momentum < 1, f"{where}.momentum", "must be in [0, 1)")
+        _require(0 < self.bulk_mass < 1, f"{where}.bulk_mass", "must be in (0, 1)")
+        for name in ("g_hidden", "d_hidden", "batch_size", "k", "converge_steps", "eval_every",
+                     "null_repeats", "pretrain_iters"):  # fmt: skip
+            _require(getattr(self, name) >= 1, f"{where}.{name}", "must be >= 1")
+        for name in ("a_d_steps", "c_g_steps", "iterations"):
+            _require(getattr(self, name) >= 0, f"{where}.{name}", "must be >= 0")
+        for name in ("pretrain_points", "kde_samples", "mc_samples", "z_arrows"):
+            _require(getattr(self, name) >= 2, f"{where}.{name}", "must be >= 2")
+        _require(self.grid_points >= 11, f"{where}.grid_points", "must be >= 11")
+
+
+def toy1d(raw: dict) -> Toy1d:
+    return build(Toy1d, section(raw, "toy1d"), "toy1d")
 
 
 __all__ = [

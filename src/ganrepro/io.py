@@ -87,16 +87,33 @@ def fresh_dir(path: str | Path) -> Iterator[Path]:
             shutil.rmtree(tmp)
 
 
-def write_skipped(directory: str | Path, reason: str) -> None:
-    """Mark a directory output as skipped (disabled or unavailable input), with the reason."""
+NOT_RUN, NOT_AVAILABLE = "not run", "not available"  # the statuses a skipped output can carry
+
+
+def write_skipped(directory: str | Path, reason: str, status: str = NOT_RUN) -> None:
+    """Mark a directory output as skipped, with why: "not run" (disabled in params) or
+    "not available" (an input that cannot be had, e.g. TFD without the user's file)."""
     with fresh_dir(directory) as tmp:
-        write_json(tmp / SKIPPED, {"status": "skipped", "reason": reason})
+        write_json(tmp / SKIPPED, {"status": status, "reason": reason})
+
+
+def skip_marker(directory: str | Path) -> dict | None:
+    """{"status", "reason"} of a skipped directory output, or None when it holds real data."""
+    marker = Path(directory) / SKIPPED
+    if not marker.exists():
+        return None
+    found = read_json(marker)
+    status = found.get("status")
+    return {
+        "status": status if status in (NOT_RUN, NOT_AVAILABLE) else NOT_RUN,
+        "reason": found["reason"],
+    }
 
 
 def skipped_reason(directory: str | Path) -> str | None:
     """The reason a directory output was skipped, or None when it holds real data."""
-    marker = Path(directory) / SKIPPED
-    return read_json(marker)["reason"] if marker.exists() else None
+    marker = skip_marker(directory)
+    return None if marker is None else marker["reason"]
 
 
 def run_main(body: Callable[[], int | None]) -> int:

@@ -30,8 +30,10 @@ def configure_torch(deterministic: bool) -> None:
         torch.use_deterministic_algorithms(True)
 
 
-def stream(seed: int, name: str, device: torch.device | str = "cpu") -> torch.Generator:
-    """An independent torch.Generator for one purpose (see STREAMS)."""
+def stream(
+    seed: int, name: str, device: torch.device | str = "cpu", phase: int = 0
+) -> torch.Generator:
+    """An independent torch.Generator for one purpose (see STREAMS) of one training phase."""
     gen = torch.Generator(device=device)
-    gen.manual_seed(seed * 1000 + STREAMS[name])
+    gen.manual_seed(seed * 1000 + 100 * phase + STREAMS[name])
     return gen

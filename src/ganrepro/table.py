@@ -33,6 +33,7 @@ TIDY_COLUMNS = (
     "status",
     "budget",
     "reason",
+    "note",
 )
 
 
@@ -97,6 +98,7 @@ def _paper_row(cell: PaperCell) -> dict:
         "status": "ok",
         "budget": "paper",
         "reason": "",
+        "note": "",
     }
 
 
@@ -113,9 +115,10 @@ def _run_row(m: dict) -> dict:
         "ll_se": m["ll_se"] if ok else math.nan,
         "sigma": m["sigma"] if ok else math.nan,
         "n_samples": m["n_samples"] if ok else None,
-        "status": "ok" if ok else NOT_RUN,
+        "status": "ok" if ok else m.get("status", NOT_RUN),
         "budget": m.get("budget", ""),
         "reason": "" if ok else m.get("reason", ""),
+        "note": m.get("note", ""),
     }
 
 
@@ -182,8 +185,10 @@ def _reproduction_lines(runs: pd.DataFrame) -> list[str]:
 
 
 def _run_cell(rows: pd.DataFrame) -> str:
-    if rows.empty or rows.iloc[0]["status"] != "ok":
+    if rows.empty:
         return NOT_RUN
+    if rows.iloc[0]["status"] != "ok":
+        return rows.iloc[0]["status"]  # "not run" or "not available"
     row = rows.iloc[0]
     text = format_ll(row["ll_mean"], row["ll_se"])
     return f"{text} {QUICK_MARK}" if row["budget"] == "quick" else text
@@ -202,26 +207,27 @@ def _cell_notes(runs: pd.DataFrame) -> list[str]:
 
 def _run_note(row) -> str:
     if row.status != "ok":
-        return f"not run — {row.reason}" if row.reason else "not run"
+        return f"{row.status} — {row.reason}" if row.reason else row.status
     quick = f" {QUICK_MARK}" if row.budget == "quick" else ""
     return f"σ = {row.sigma:.3g}, {row.n_samples} generator samples{quick}"
 
 
 def _other_lines(others: pd.DataFrame) -> list[str]:
     lines = [
-        _md_row(["Experiment", "Dataset", "Log-likelihood", "σ", "Samples"]),
-        _md_row(["---"] * 5),
+        _md_row(["Experiment", "Dataset", "Log-likelihood", "σ", "Samples", "Note"]),
+        _md_row(["---"] * 6),
     ]
     for row in others.itertuples():
+        name = f"`{row.experiment}`"
         if row.status != "ok":
-            note = f" — {row.reason}" if row.reason else ""
-            lines.append(_md_row([f"`{row.experiment}`", row.dataset, NOT_RUN + note, "–", "–"]))
+            why = f" — {row.reason}" if row.reason else ""
+            lines.append(_md_row([name, row.dataset, row.status + why, "–", "–", row.note]))
             continue
         cell = format_ll(row.ll_mean, row.ll_se)
         if row.budget == "quick":
             cell = f"{cell} {QUICK_MARK}"
         sigma, n = f"{row.sigma:.3g}", str(row.n_samples)
-        lines.append(_md_row([f"`{row.experiment}`", row.dataset, cell, sigma, n]))
+        lines.append(_md_row([name, row.dataset, cell, sigma, n, row.note]))
     return lines
 
 

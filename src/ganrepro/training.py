@@ -14,6 +14,7 @@ theta_d and of the G loss with respect to theta_g, and both nets are updated at 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 import time
@@ -27,12 +28,13 @@ from torch import Tensor
 from ganrepro import parzen
 from ganrepro.config import Experiment
 from ganrepro.io import atomic_path
-from ganrepro.models import Discriminator, Generator, build_pair, sample_noise
+from ganrepro.models import Discriminator, Generator, build_pair, constrain, sample_noise
 from ganrepro.runtime import stream
 
+PHASES = {"train": 0, "pretrain": 1, "final": 2}  # RNG stream offsets of each training phase
 CURVE_COLUMNS = (
     *("epoch", "step", "lr", "momentum"),
-    *("d_loss", "g_loss", "d_real", "d_fake", "valid_parzen", "seconds"),
+    *("d_loss", "g_loss", "d_real", "d_fake", "valid_parzen", "seconds", "phase"),
 )
 
 
@@ -101,22 +103,39 @@ class TrainState:
     best_epoch: int = 0
     best_valid: float = -math.inf
     rows: list[dict] = field(default_factory=list)  # one curve row per completed epoch
+    phase: str = "train"  # "pretrain" | "final" for the two-stage TFD protocol
+    epoch_offset: int = 0  # epochs of earlier phases, for the curves' epoch axis
 
     def params(self) -> list[Tensor]:
         return list(self.netG.parameters()) + list(self.netD.parameters())
 
 
-def init_state(exp: Experiment, train_x: Tensor, seed: int, device: torch.device) -> TrainState:
+def init_state(
+    exp: Experiment,
+    train_x: Tensor,
+    seed: int,
+    device: torch.device,
+    image_shape: tuple[int, ...] | None = None,
+    phase: str = "train",
+) -> TrainState:
+    """Fresh nets (pylearn2 init), zero velocities, and RNG streams for one training phase."""
+    phase_no = PHASES[phase]
     netG, netD = build_pair(
-        exp.z_dim, exp.G, exp.D, exp.dropout, train_x.cpu(), stream(seed, "init")
+        exp.z_dim,
+        exp.G,
+        exp.D,
+        exp.dropout,
+        train_x.cpu(),
+        stream(seed, "init", phase=phase_no),
+        image_shape,
     )
     netG, netD = netG.to(device), netD.to(device)
-    state = TrainState(netG, netD, velocity=[], rng={})
+    state = TrainState(netG, netD, velocity=[], rng={}, phase=phase)
     state.velocity = [torch.zeros_like(p) for p in state.params()]
     state.rng = {
-        "shuffle": stream(seed, "shuffle"),
-        "noise": stream(seed, "noise", device),
-        "dropout": stream(seed, "dropout", device),
+        "shuffle": stream(seed, "shuffle", phase=phase_no),
+        "noise": stream(seed, "noise", device, phase=phase_no),
+        "dropout": stream(seed, "dropout", device, phase=phase_no),
     }
     return state
 
@@ -133,6 +152,8 @@ def state_dict(state: TrainState, meta: dict) -> dict:
         "best_epoch": state.best_epoch,
         "best_valid": state.best_valid,
         "rows": state.rows,
+        "phase": state.phase,
+        "epoch_offset": state.epoch_offset,
         "meta": meta,
         "versions": {"torch": torch.__version__},
     }
@@ -148,6 +169,7 @@ def load_state(state: TrainState, ckpt: dict) -> None:
     state.step, state.epoch = ckpt["step"], ckpt["epoch"]
     state.best_epoch, state.best_valid = ckpt["best_epoch"], ckpt["best_valid"]
     state.rows = list(ckpt["rows"])
+    state.phase, state.epoch_offset = ckpt["phase"], ckpt["epoch_offset"]
 
 
 def save_checkpoint(path: Path, ckpt: dict) -> None:
@@ -173,6 +195,8 @@ def train_epoch(state: TrainState, exp: Experiment, train_x: Tensor) -> dict[str
         grads_d, grads_g, stats = gan_gradients(state.netG, state.netD, x, z, state.rng["dropout"])
         lr = learning_rate(state.step, exp)
         momentum_update(state.params(), grads_g + grads_d, state.velocity, lr, mu)
+        constrain(state.netG)  # max_col_norm after every update (TFD only)
+        constrain(state.netD)
         state.step += 1
         totals += stats
     state.epoch += 1
@@ -213,24 +237,83 @@ def fit(
         stats = train_epoch(state, exp, train_x)
         score = valid_parzen(state.netG, z_valid, valid_x, exp.valid_parzen.sigmas())
         row = {
-            "epoch": state.epoch,
+            "epoch": state.epoch + state.epoch_offset,
             "step": state.step,
             "lr": learning_rate(state.step, exp),
             "momentum": momentum(state.epoch, exp),
             **stats,
             "valid_parzen": score,
             "seconds": time.perf_counter() - t0,
+            "phase": state.phase,
         }
         state.rows.append(row)
         improved = score > state.best_valid
         if improved:
-            state.best_epoch, state.best_valid = state.epoch, score
+            state.best_epoch, state.best_valid = row["epoch"], score
         ckpt = state_dict(state, meta)
         save_checkpoint(out_dir / "last.pt", ckpt)
         if improved:
             save_checkpoint(out_dir / "best.pt", ckpt)
-        print(_progress(row, epochs, improved), file=sys.stderr, flush=True)
+        print(_progress(row, epochs + state.epoch_offset, improved), file=sys.stderr, flush=True)
     return state
+
+
+def pretrain_view(exp: Experiment) -> Experiment:
+    """Stage 1 of the TFD protocol: G without its bottom ``pretrain_new_layers`` layers."""
+    k = exp.pretrain_new_layers
+    return dataclasses.replace(exp, G=exp.G[k:], pretrain_epochs=0, pretrain_new_layers=0)
+
+
+def graft(final: TrainState, pre: TrainState, k: int) -> None:
+    """Stage 2 (``adversarial.add_layers``): the pretrained G layers continue on top of the k new
+    ones; D is new and the schedules restart. The curves go on from stage 1."""
+    for new, old in zip(final.netG.layers[k:], pre.netG.layers, strict=True):
+        new.load_state_dict(old.state_dict())
+    final.rows, final.epoch_offset = list(pre.rows), pre.epoch
+
+
+def run_training(
+    exp: Experiment,
+    train_x: Tensor,
+    valid_x: Tensor,
+    *,
+    image_shape: tuple[int, ...],
+    seed: int,
+    epochs: int,
+    pretrain_epochs: int,
+    out_dir: Path,
+    meta: dict,
+    resume: dict | None = None,
+) -> TrainState:
+    """One phase, or the two-stage TFD protocol when ``exp.pretrain_epochs`` > 0.
+
+    ``resume`` is a checkpoint dict (from last.pt of either phase) to continue from.
+    """
+    kw = {"seed": seed, "meta": meta}
+    if exp.pretrain_epochs == 0:
+        state = init_state(exp, train_x, seed, train_x.device, image_shape)
+        if resume is not None:
+            load_state(state, resume)
+        return fit(state, exp, train_x, valid_x, epochs=epochs, out_dir=out_dir, **kw)
+    final = init_state(exp, train_x, seed, train_x.device, image_shape, phase="final")
+    if resume is not None and resume["phase"] == "final":
+        load_state(final, resume)
+    else:
+        pre_exp = pretrain_view(exp)
+        pre = init_state(pre_exp, train_x, seed, train_x.device, image_shape, phase="pretrain")
+        if resume is not None:
+            load_state(pre, resume)
+        fit(
+            pre,
+            pre_exp,
+            train_x,
+            valid_x,
+            epochs=pretrain_epochs,
+            out_dir=out_dir / "pretrain",
+            **kw,
+        )
+        graft(final, pre, exp.pretrain_new_layers)
+    return fit(final, exp, train_x, valid_x, epochs=epochs, out_dir=out_dir, **kw)
 
 
 def _progress(row: dict, epochs: int, improved: bool) -> str:
@@ -250,5 +333,5 @@ def curves_tsv(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _fmt(value: float | int) -> str:
-    return str(value) if isinstance(value, int) else f"{value:.8g}"
+def _fmt(value: float | int | str) -> str:
+    return f"{value:.8g}" if isinstance(value, float) else str(value)

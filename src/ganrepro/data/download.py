@@ -1,10 +1,14 @@
 """Fetch the files of a dataset from an ordered list of mirrors, verifying SHA-256 before use.
 
 A mirror (``data.<name>.mirrors`` in params.yaml) is an ``https://`` or ``http://`` URL
-(downloaded with pooch's HTTP downloader), a ``file://`` URL, or a plain local directory (copied).
-Each file is written to a temporary file next to its destination, checked against the accepted
-SHA-256 list, and only then renamed into place, so a partial or corrupted file never appears
-under its real name. Mirrors are tried in order per file; each failure is one line on stderr.
+(downloaded with pooch's HTTP downloader), a ``file://`` URL, or a plain local path (copied).
+A mirror ending in "/", or a local directory, holds each file under its own name. For a dataset
+of one file, any other mirror is the exact location of the file itself (e.g. a figshare download
+URL); the file is still stored under its name in ``files``. For a dataset of several files such an
+http(s) URL is refused and a local path is taken as a directory. Each file is written to a
+temporary file next to its destination, checked against the accepted SHA-256 list, and only then
+renamed into place, so a partial or corrupted file never appears under its real name. Mirrors are
+tried in order per file; each failure is one line on stderr.
 """
 
 from __future__ import annotations
@@ -39,25 +43,41 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def mirror_location(mirror: str, name: str, base_dir: Path | None = None) -> tuple[str, str]:
+def mirror_location(
+    mirror: str, name: str, base_dir: Path | None = None, *, single_file: bool = False
+) -> tuple[str, str]:
     """Where ``mirror`` holds file ``name``: ("http", url) or ("local", path).
 
-    A relative local directory is taken relative to ``base_dir`` (the current directory if None).
+    A mirror ending in "/" (and a local directory) holds ``name`` inside it. When ``single_file``
+    (the dataset has exactly one file), any other mirror is the file's exact URL or path; for a
+    dataset of several files an http(s) mirror without the "/" is an error and a local path is a
+    directory. A relative local path is taken relative to ``base_dir`` (default: the current
+    directory).
     """
     scheme = urllib.parse.urlparse(mirror).scheme.lower()
     if scheme in ("http", "https"):
-        return "http", urllib.parse.urljoin(mirror.rstrip("/") + "/", name)
+        if mirror.endswith("/"):
+            return "http", urllib.parse.urljoin(mirror, name)
+        if single_file:
+            return "http", mirror
+        raise MirrorError(
+            "does not end in '/', so it is the URL of one file, but the dataset has several "
+            "files (end a base URL with '/')"
+        )
     if scheme == "file":
         parts = urllib.parse.urlparse(mirror)
         if parts.netloc not in ("", "localhost"):
             raise MirrorError(f"file:// URL with a remote host {parts.netloc!r} is not supported")
-        return "local", str(Path(urllib.request.url2pathname(parts.path)) / name)
-    if scheme and len(scheme) > 1:  # one letter would be a Windows drive, i.e. a directory
+        path = Path(urllib.request.url2pathname(parts.path))
+    elif scheme and len(scheme) > 1:  # one letter would be a Windows drive, i.e. a directory
         raise MirrorError(f"unsupported mirror scheme {scheme!r} (use https, http, file or a dir)")
-    directory = Path(mirror).expanduser()
-    if base_dir is not None and not directory.is_absolute():
-        directory = base_dir / directory
-    return "local", str(directory / name)
+    else:
+        path = Path(mirror).expanduser()
+        if base_dir is not None and not path.is_absolute():
+            path = base_dir / path
+    if single_file and not mirror.endswith("/") and not path.is_dir():
+        return "local", str(path)
+    return "local", str(path / name)
 
 
 def _one_line(err: BaseException) -> str:
@@ -100,13 +120,14 @@ def fetch_from_mirror(
     *,
     base_dir: Path | None = None,
     progressbar: bool = True,
+    single_file: bool = False,
 ) -> str:
     """Fetch ``name`` from one mirror into ``dest`` (renamed in only if its hash is accepted).
 
     Returns:
         The verified SHA-256. Raises MirrorError with a one-line reason otherwise.
     """
-    kind, where = mirror_location(mirror, name, base_dir)
+    kind, where = mirror_location(mirror, name, base_dir, single_file=single_file)
     with atomic_path(dest) as tmp:
         _copy_to(kind, where, tmp, progressbar)
         return _check_hash(tmp, accepted)
@@ -120,8 +141,11 @@ def fetch_file(
     *,
     base_dir: Path | None = None,
     progressbar: bool = True,
+    single_file: bool = False,
 ) -> tuple[str, str | None]:
     """Make ``directory/name`` a verified copy, trying ``mirrors`` in order.
+
+    ``single_file``: the dataset has only this file, so a mirror may be its exact URL.
 
     Returns:
         (sha256, mirror used), with mirror None when a good copy was already present.
@@ -136,7 +160,13 @@ def fetch_file(
     for mirror in mirrors:
         try:
             sha = fetch_from_mirror(
-                name, accepted, mirror, dest, base_dir=base_dir, progressbar=progressbar
+                name,
+                accepted,
+                mirror,
+                dest,
+                base_dir=base_dir,
+                progressbar=progressbar,
+                single_file=single_file,
             )
         except MirrorError as err:
             print(f"download: {name}: mirror {mirror} failed: {err}", file=sys.stderr)
@@ -170,15 +200,43 @@ def fetch_dataset(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     manifest = {}
+    single_file = len(ds.files) == 1
     for name, accepted in ds.files.items():
         sha, mirror = fetch_file(
-            name, accepted, ds.mirrors, directory, base_dir=base_dir, progressbar=progressbar
+            name,
+            accepted,
+            ds.mirrors,
+            directory,
+            base_dir=base_dir,
+            progressbar=progressbar,
+            single_file=single_file,
         )
         if mirror is None:
             mirror = _previous_source(previous, name, sha)
         size = (directory / name).stat().st_size
         manifest[name] = {"sha256": sha, "bytes": size, "source": mirror}
     return manifest
+
+
+def copy_verified(src: str | Path, dest: str | Path, accepted: Sequence[str]) -> str:
+    """Copy the local file ``src`` to ``dest`` atomically; return its SHA-256.
+
+    With a non-empty ``accepted`` list the copy is renamed into place only if its hash is in it
+    (StageError otherwise); with an empty list any content is taken (no checksum is known).
+    """
+    src, dest = Path(src), Path(dest)
+    with atomic_path(dest) as tmp:
+        try:
+            shutil.copyfile(src, tmp)
+        except FileNotFoundError:
+            raise StageError(f"{src}: file not found") from None
+        except OSError as err:
+            raise StageError(f"{src}: cannot read: {_one_line(err)}") from None
+        got = sha256_file(tmp)
+        if accepted and got not in accepted:
+            short = ", ".join(h[:12] + "..." for h in accepted)
+            raise StageError(f"{src}: sha256 mismatch: got {got}, accepted {short}")
+        return got
 
 
 def _previous_source(previous: dict | None, name: str, sha: str) -> str:

@@ -1,9 +1,16 @@
-"""Turn MNIST-format IDX files into the train / valid / test arrays the experiments use.
+"""Turn MNIST-format IDX files into the train / valid / test arrays the experiments use, and
+write and load the prepared-directory format every dataset shares.
 
 The split and preprocessing follow the authors' code (datasets.md §1.4): train and valid are
 [start, stop) row ranges of the training file given by ``data.<name>.splits`` (paper: 0:50000 and
 50000:60000), test is the whole t10k file; pixels are uint8 / 255 as float32 in [0, 1], flattened
 to (N, 784). No centring, no binarisation. Labels are read only to check the files agree.
+
+Prepared format (all datasets): ``splits.npz`` with float32 (N, D) arrays ``train``, ``valid``,
+``test`` and, for datasets with official folds (TFD), ``fold{k}_valid`` / ``fold{k}_test`` for
+k < ``info["folds"]``; ``info.json`` with at least ``image_shape`` ([C, H, W], D = C*H*W).
+The other formats' readers live in their own modules (cifar10, tfd, faces), which only the
+prepare stage imports.
 """
 
 from __future__ import annotations
@@ -23,18 +30,28 @@ TEST_IMAGES = "t10k-images-idx3-ubyte.gz"
 TEST_LABELS = "t10k-labels-idx1-ubyte.gz"
 IMAGE_SHAPE = (1, 28, 28)  # (channels, rows, cols) of every MNIST-format image
 SPLITS = ("train", "valid")  # row ranges of the training file; test is the t10k file
-ARRAYS = ("train", "valid", "test")  # keys of splits.npz
+ARRAYS = ("train", "valid", "test")  # keys of splits.npz every dataset has
 
 
 @dataclass(frozen=True, eq=False)
 class Prepared:
-    """A prepared dataset: (N, 784) float32 arrays in [0, 1] and what they came from."""
+    """A prepared dataset: float32 (N, D) arrays and what they came from.
+
+    ``folds`` holds one (valid, test) pair per official fold (TFD: 5; the Parzen protocol picks
+    sigma on each fold's valid set and scores its test set); it is empty for other datasets.
+    """
 
     train: np.ndarray
     valid: np.ndarray
     test: np.ndarray
-    image_shape: tuple[int, ...]  # (1, 28, 28)
+    image_shape: tuple[int, ...]  # (C, H, W), e.g. (1, 28, 28)
     info: dict
+    folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+
+
+def fold_keys(k: int) -> tuple[str, str]:
+    """The splits.npz keys of fold ``k``'s valid and test arrays."""
+    return f"fold{k}_valid", f"fold{k}_test"
 
 
 def to_unit_float(images: np.ndarray) -> np.ndarray:
@@ -42,15 +59,20 @@ def to_unit_float(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
 
 
-def split_rows(images: np.ndarray, splits: dict, split: str, key: str) -> np.ndarray:
-    """Rows [start, stop) of ``images`` named by ``splits[split]``; ``key`` names it for errors."""
+def split_rows(
+    images: np.ndarray, splits: dict, split: str, key: str, source: str = TRAIN_IMAGES
+) -> np.ndarray:
+    """Rows [start, stop) of ``images`` named by ``splits[split]``.
+
+    ``key`` (the params key of ``splits``) and ``source`` (what the rows come from) are for errors.
+    """
     if split not in splits:
         raise StageError(f"params.yaml: missing key '{key}.{split}'")
     start, stop = splits[split]
     if stop > len(images):
         raise StageError(
             f"params.yaml: '{key}.{split}' is [{start}, {stop}), past the {len(images)} rows of "
-            f"{TRAIN_IMAGES}"
+            f"{source}"
         )
     return images[start:stop]
 
@@ -121,9 +143,13 @@ def make_info(name: str, ds: Dataset, arrays: dict, hashes: dict[str, str]) -> d
 
 
 def write_prepared(out_dir: str | Path, arrays: dict[str, np.ndarray], info: dict) -> None:
-    """Write ``out_dir/splits.npz`` and ``out_dir/info.json``, replacing the directory whole."""
+    """Write ``out_dir/splits.npz`` and ``out_dir/info.json``, replacing the directory whole.
+
+    ``arrays`` holds train, valid, test and, when ``info["folds"]`` is set, every fold's arrays.
+    """
+    keys = [*ARRAYS, *(k for f in range(info.get("folds", 0)) for k in fold_keys(f))]
     with fresh_dir(out_dir) as tmp:
-        save_npz(tmp / "splits.npz", **{k: arrays[k] for k in ARRAYS})
+        save_npz(tmp / "splits.npz", **{k: arrays[k] for k in keys})
         write_json(tmp / "info.json", info)
 
 
@@ -136,10 +162,14 @@ def load_prepared(directory: str | Path) -> Prepared:
     for file in ("splits.npz", "info.json"):
         if not (directory / file).is_file():
             raise StageError(f"{directory / file}: file not found (run the prepare stage)")
+    info = read_json(directory / "info.json")
+    folds = [fold_keys(f) for f in range(info.get("folds", 0))]
     with np.load(directory / "splits.npz") as npz:
-        missing = [k for k in ARRAYS if k not in npz.files]
+        missing = [
+            k for k in (*ARRAYS, *(k for pair in folds for k in pair)) if k not in npz.files
+        ]
         if missing:
             raise StageError(f"{directory / 'splits.npz'}: missing array '{missing[0]}'")
         arrays = {k: npz[k] for k in ARRAYS}
-    info = read_json(directory / "info.json")
-    return Prepared(**arrays, image_shape=tuple(info["image_shape"]), info=info)
+        fold_arrays = tuple((npz[v], npz[t]) for v, t in folds)
+    return Prepared(**arrays, image_shape=tuple(info["image_shape"]), info=info, folds=fold_arrays)
