@@ -131,11 +131,22 @@ def _border(image: np.ndarray, rs: int, cs: int, h: int, w: int) -> None:
 
 
 def missing_reason(directory: str | Path) -> str | None:
-    """Why a ``samples/<exp>/`` directory holds no samples (skipped or absent), else None."""
+    """Why a ``samples/<exp>/`` directory holds no samples, as "status — reason", else None."""
     directory = Path(directory)
     if not directory.is_dir():
-        return f"{directory.as_posix()}/ missing (the sample stage has not run)"
-    return io.skipped_reason(directory)
+        return f"not run — {directory.as_posix()}/ missing (the sample stage has not run)"
+    marker = io.skip_marker(directory)
+    return None if marker is None else f"{marker['status']} — {marker['reason']}"
+
+
+# Figure 2's panels in the paper; other experiments get the letters after d.
+PAPER_PANELS = {"mnist": "a", "tfd": "b", "faces": "b", "cifar10_fc": "c", "cifar10_conv": "d"}
+
+
+def panel_labels(experiments: list[str]) -> dict[str, str]:
+    """Panel letter of each experiment: the paper's where it has one, then e, f, ..."""
+    extra = (chr(c) for c in range(ord("e"), ord("z") + 1))
+    return {e: PAPER_PANELS.get(e) or next(extra) for e in experiments}
 
 
 # ---------------------------------------------------------------- curves
