@@ -3,10 +3,11 @@
 Reads:
     params.yaml  base (budget, for the QUICK RUN banner), experiments (names), report (dpi,
                  timeout_s); and, printed verbatim in the provenance section, base, data,
-                 experiments, sample, parzen and report
-    notebooks/{table1,figure2,figure3,curves}.ipynb  (stripped templates)
+                 experiments, sample, parzen, report and toy1d
+    notebooks/{figure1,table1,figure2,figure3,curves}.ipynb  (stripped templates)
     reports/table1.md, reports/table1.csv, metrics/parzen/, metrics/train/, plots/parzen/,
-    curves/, samples/, data/raw/*/manifest.json (and SKIPPED.json)
+    curves/, samples/, data/raw/*/manifest.json (and SKIPPED.json), toy1d/,
+    metrics/toy1d.json, plots/toy1d/criterion.tsv
 Writes (each whole; directories built aside and swapped in):
     reports/notebooks/<name>.ipynb  executed notebooks
     reports/figures/*.png           figures saved by the notebooks
@@ -33,18 +34,27 @@ OUT_HTML = "reports/index.html"
 TABLE_FILES = ("reports/table1.md", "reports/table1.csv")
 # (notebook, title in the page's navigation), in page order
 NOTEBOOKS = (
+    ("figure1", "Figure 1"),
     ("table1", "Table 1"),
     ("figure2", "Figure 2"),
     ("figure3", "Figure 3"),
     ("curves", "Training curves"),
 )
-PROVENANCE_SECTIONS = ("base", "data", "experiments", "sample", "parzen", "report")
+PROVENANCE_SECTIONS = ("base", "data", "experiments", "sample", "parzen", "report", "toy1d")
 
 
 def notebook_parameters(experiments: list[str], figure_dir: str, dpi: int) -> dict[str, dict]:
     """The papermill parameters of each notebook (paths relative to the project root)."""
     figs = {"experiments": experiments, "figure_dir": figure_dir, "dpi": dpi}
     return {
+        "figure1": {
+            "snapshots_npz": "toy1d/snapshots.npz",
+            "info_json": "toy1d/info.json",
+            "metrics_json": "metrics/toy1d.json",
+            "criterion_tsv": "plots/toy1d/criterion.tsv",
+            "figure_dir": figure_dir,
+            "dpi": dpi,
+        },
         "table1": {"table_md": TABLE_FILES[0], "table_csv": TABLE_FILES[1]},
         "figure2": {**figs, "samples_root": "samples"},
         "figure3": {**figs, "samples_root": "samples"},

@@ -16,6 +16,10 @@ from fixtures import make_cifar10_archive, make_idx_mirror, make_lfw_archive, ma
 N_TRAIN, N_TEST = 300, 100  # MNIST-format files
 CIFAR_PER_BATCH = 40  # 5 x 40 = 200 training records, 40 test records
 LFW_PEOPLE = {f"person_{i:02d}": 5 for i in range(12)}  # 60 face images
+TINY_TOY1D = {  # stage toy1d in about 1 s (the default run takes ~20 s)
+    **{"pretrain_iters": 50, "converge_steps": 40, "iterations": 30, "eval_every": 10},
+    **{"kde_samples": 3000, "mc_samples": 2000, "null_repeats": 2, "grid_points": 301},
+}
 
 
 def make_mirror(mirror: Path) -> dict[str, dict[str, str]]:
@@ -67,6 +71,8 @@ def tiny_params(
             exp["D"] = [narrow(layer) for layer in exp["D"]]
     p["sample"].update(n_samples=120, batch_size=50)
     p["parzen"].update(n_valid=50, batch_size=40)
+    if "toy1d" in p:
+        p["toy1d"].update(TINY_TOY1D)
     return p
 
 

@@ -84,6 +84,7 @@ def make_upstream(root: Path, exps=DEFAULT_EXPS, seed: int = 0) -> None:
     for dataset in dict.fromkeys(e.dataset for e in exps):
         ok = any(e.ok for e in exps if e.dataset == dataset)
         write_manifest(root, dataset, ok)
+    write_toy1d(root)
 
 
 def write_parzen(root: Path, e: Exp) -> None:
@@ -202,3 +203,69 @@ def write_manifest(root: Path, dataset: str, ok: bool = True) -> None:
     }
     with io.fresh_dir(directory) as tmp:
         io.write_json(tmp / "manifest.json", files)
+
+
+def write_toy1d(root: Path) -> None:
+    """What stage toy1d writes, for closed-form Gaussians: p_g = N(mu, 1), mu 0.75 -> 0 (a)-(d)."""
+    from statistics import NormalDist
+
+    from ganrepro import toy1d
+
+    x = np.linspace(-6.75, 6.75, 541)
+    p_data = toy1d.gaussian_pdf(x, 0.0, 1.0)
+    means = (0.75, 0.75, 0.35, 0.0)
+    p_g = np.stack([toy1d.gaussian_pdf(x, mu, 1.0) for mu in means])
+    d_star = toy1d.optimal_discriminator(p_data, p_g)
+    d = np.stack([0.5 + 0.5 * (d_star[0] - 0.5), d_star[1], d_star[1], np.full_like(x, 0.5)])
+    z = np.linspace(0.0, 1.0, 15)
+    quantiles = np.array([NormalDist().inv_cdf(min(max(u, 1e-3), 1 - 1e-3)) for u in z])
+    two_jsd = [2 * toy1d.jsd(p_data, q, x) for q in p_g]
+    with io.fresh_dir(root / "toy1d") as tmp:
+        io.save_npz(
+            tmp / "snapshots.npz",
+            moments=np.array(toy1d.MOMENTS),
+            x=x,
+            p_data=p_data,
+            bulk=toy1d.bulk_mask(x, 0.0, 1.0, 0.95),
+            z=z,
+            p_g=p_g,
+            d=d,
+            d_star=d_star,
+            g_of_z=np.stack([mu + quantiles for mu in means]),
+            bandwidth=np.full(4, 0.1),
+            jsd=np.array(two_jsd) / 2,
+            data_mean=np.array(0.0),
+            data_std=np.array(1.0),
+        )
+        moments = {m: f"fabricated moment {m}" for m in toy1d.MOMENTS}
+        io.write_json(
+            tmp / "info.json",
+            {"moments": moments, "kde": toy1d.KDE_METHOD.format(n=50000),
+             "bandwidth": dict.fromkeys(toy1d.MOMENTS, 0.1), "bulk": [-1.96, 1.96],
+             "bulk_mass": 0.95, "null_repeats": 10, "margin": 3.0, "data": [0.0, 1.0],
+             "z": [0.0, 1.0], "k": 5, "seed": 1},
+        )  # fmt: skip
+    rows = [(0, two_jsd[0]), (5, two_jsd[2]), (105, 1e-3), (2005, 1e-4)]
+    lines = ["\t".join(toy1d.CRITERION_COLUMNS)]
+    for g, gap in rows:
+        c = gap - toy1d.LOG4
+        lines.append(f"{g}\t{c!r}\t1e-05\t{c + 1e-4!r}\t{c - 1e-3!r}")
+    io.write_text(root / "plots/toy1d/criterion.tsv", "\n".join(lines) + "\n")
+    floors = {"d": 0.01, "kde": 0.02, "c": 1e-4, "two_jsd": 1e-4}
+    check = {"tolerance": 0.09, "agrees": True}
+    io.write_json(
+        root / "metrics/toy1d.json",
+        {
+            "prop1": {**check, "max_abs_d_minus_dstar": 0.0423, "before_inner_loop": 0.212},
+            "theorem1": {**check, "tolerance": 6e-4, "final_c_plus_log4": 1e-4,
+                         "final_c_se": 1e-5, "initial_c_plus_log4": two_jsd[0],
+                         "initial_two_jsd": two_jsd[0], "final_two_jsd": 1e-3,
+                         "max_c_minus_bound": 1e-4, "max_c_minus_bound_se": 1.0,
+                         "min_c_plus_log4": -1e-4},
+            "optimum": {**check, "tolerance": 0.03, "max_abs_d_minus_half": 0.004,
+                        "train_d_max_abs_minus_half": 0.003},
+            "floors": floors,
+            "g": {"min": -3.3, "max": 3.3, "p_data_mass_outside": 0.001, "g_updates": 2005},
+            "wall_seconds": 20.0,
+        },
+    )  # fmt: skip

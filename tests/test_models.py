@@ -89,8 +89,11 @@ def _on_meta(raw_params, name):
 def test_tfd_parameter_counts(raw_params):
     _, netG, netD = _on_meta(raw_params, "tfd")
     assert count_parameters(netG) == (
-        (100 * 8000 + 8000) + (8000 * 100 + 100)  # the two layers added for stage 2
-        + (100 * 8000 + 8000) + (8000 * 8000 + 8000) + (8000 * 2304 + 2304)
+        (100 * 8000 + 8000)
+        + (8000 * 100 + 100)  # the two layers added for stage 2
+        + (100 * 8000 + 8000)
+        + (8000 * 8000 + 8000)
+        + (8000 * 2304 + 2304)
     )
     assert count_parameters(netD) == (2304 * 6000 + 6000) + (1200 * 6000 + 6000) + (1200 + 1)
 

@@ -65,7 +65,8 @@ def test_figures_saved_for_experiments_with_samples_only(built):
 
 def test_html_is_self_contained_with_embedded_images(built):
     html = built["html"]
-    assert html.count("data:image/png;base64,") == 10  # 3 + 3 grids, 3 curves, 1 sweep
+    # Figure 1 and its C(G) plot, 3 + 3 grids, 3 curves, 1 sweep
+    assert html.count("data:image/png;base64,") == 12
     png = (built["root"] / "reports/figures/figure2_mnist.png").read_bytes()
     assert base64.b64encode(png).decode() in html  # the saved figure, byte for byte
     assert '<script src="http' not in html and "<script" not in html
@@ -76,7 +77,7 @@ def test_quick_banner_comes_first(built):
     html = built["html"]
     body = html.split("<body>", 1)[1]
     assert body.lstrip().startswith('<div class="banner">' + report.QUICK_BANNER)
-    assert "mnist 5 epoch(s) on 10000 training images" in html  # the quick budget detail
+    assert "mnist 5 epoch(s) on 50000 training images" in html  # the quick budget detail
 
 
 def test_content_of_the_sections(built):

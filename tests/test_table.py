@@ -108,8 +108,13 @@ def test_other_experiments_table():
 
 
 def test_not_available_is_shown_as_such_with_its_reason():
-    tfd = {"experiment": "tfd", "dataset": "tfd", "table_column": "TFD",
-           "status": "not available", "reason": "TFD is not publicly downloadable"}
+    tfd = {
+        "experiment": "tfd",
+        "dataset": "tfd",
+        "table_column": "TFD",
+        "status": "not available",
+        "reason": "TFD is not publicly downloadable",
+    }
     md = to_markdown(build_table([metrics(), tfd]))
     assert row_of(md, REPRODUCTION)[2] == "not available"
     assert "- TFD: experiment `tfd`, not available — TFD is not publicly downloadable" in md

@@ -208,8 +208,9 @@ def _two_stage(raw_params):
 def test_graft_keeps_the_pretrained_layers_and_starts_a_new_d(raw_params):
     exp = _two_stage(raw_params)
     data = torch.rand(12, 4, generator=torch.Generator().manual_seed(0))
-    pre = training.init_state(training.pretrain_view(exp), data, 5, torch.device("cpu"),
-                              phase="pretrain")
+    pre = training.init_state(
+        training.pretrain_view(exp), data, 5, torch.device("cpu"), phase="pretrain"
+    )
     assert len(pre.netG.layers) == 2 and pre.netG.z_dim == 3
     training.train_epoch(pre, training.pretrain_view(exp), data)
     final = training.init_state(exp, data, 5, torch.device("cpu"), phase="final")
@@ -226,15 +227,19 @@ def test_two_stage_run_curves_constraint_and_resume(raw_params, tmp_path):
     data = torch.rand(12, 4, generator=torch.Generator().manual_seed(0))
     kw = dict(image_shape=(4,), seed=5, epochs=1, pretrain_epochs=2, meta={})
     a = training.run_training(exp, data, data[:6], out_dir=tmp_path / "a", **kw)
-    assert [(r["epoch"], r["phase"]) for r in a.rows] == [(1, "pretrain"), (2, "pretrain"),
-                                                          (3, "final")]
+    assert [(r["epoch"], r["phase"]) for r in a.rows] == [
+        (1, "pretrain"),
+        (2, "pretrain"),
+        (3, "final"),
+    ]
     assert a.step == 3 and a.best_epoch == 3  # the best is chosen among final-stage epochs
     assert float(a.netD.layers[0].linear.weight.norm(dim=1).max()) <= 0.5 + 1e-6
     assert (tmp_path / "a" / "pretrain" / "last.pt").exists()
     ckpt = torch.load(tmp_path / "a" / "pretrain" / "last.pt", weights_only=False)
     ckpt_mid = dict(ckpt)
-    training.run_training(exp, data, data[:6], out_dir=tmp_path / "b",
-                          **(kw | {"pretrain_epochs": 1}))
+    training.run_training(
+        exp, data, data[:6], out_dir=tmp_path / "b", **(kw | {"pretrain_epochs": 1})
+    )
     mid = torch.load(tmp_path / "b" / "pretrain" / "last.pt", weights_only=False)
     c = training.run_training(exp, data, data[:6], out_dir=tmp_path / "c", resume=mid, **kw)
     assert ckpt_mid["epoch"] == 2 and mid["epoch"] == 1

@@ -460,6 +460,7 @@ class Toy1d:
     lr_d: float
     lr_g: float
     momentum: float
+    lr_final: float  # fraction of lr_d and lr_g reached at the last iteration of (d), linearly
     g_loss: Literal["minimax", "non_saturating"]
     a_d_steps: int
     converge_steps: int
@@ -480,6 +481,7 @@ class Toy1d:
         for name in ("lr_d", "lr_g"):
             _require(getattr(self, name) > 0, f"{where}.{name}", "must be > 0")
         _require(0 <= self.momentum < 1, f"{where}.momentum", "must be in [0, 1)")
+        _require(0 <= self.lr_final <= 1, f"{where}.lr_final", "must be in [0, 1]")
         _require(0 < self.bulk_mass < 1, f"{where}.bulk_mass", "must be in (0, 1)")
         for name in ("g_hidden", "d_hidden", "batch_size", "k", "converge_steps", "eval_every",
                      "null_repeats", "pretrain_iters"):  # fmt: skip
