@@ -16,7 +16,6 @@ Run alone:  python stages/parzen.py mnist
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -104,11 +103,7 @@ def run(exp_name: str, params_path: Path, root: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("experiment", help="key of the experiments section of params.yaml")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    parser.add_argument("--root", type=Path, default=Path("."), help="project root for all paths")
-    args = parser.parse_args(argv)
+    args = io.parse_stage_args(io.stage_parser(__doc__, "experiment", io.EXPERIMENT_HELP), argv)
     return io.run_main(lambda: run(args.experiment, args.params, args.root))
 
 

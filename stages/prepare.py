@@ -14,7 +14,6 @@ Run alone:  python stages/prepare.py mnist [--params params.yaml] [--root .]
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -60,13 +59,9 @@ def run(name: str, params: Path, root: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("name", help="dataset name, a key of params.yaml 'data'")
-    parser.add_argument("--params", type=Path, help="params file (default: ROOT/params.yaml)")
-    parser.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
-    args = parser.parse_args(argv)
-    params = args.params or args.root / "params.yaml"
-    return io.run_main(lambda: run(args.name, params, args.root))
+    args = io.parse_stage_args(io.stage_parser(__doc__, "name", io.DATASET_HELP), argv)
+
+    return io.run_main(lambda: run(args.name, args.params, args.root))
 
 
 if __name__ == "__main__":

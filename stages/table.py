@@ -12,7 +12,6 @@ Run alone:
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -62,10 +61,7 @@ def _read_metrics(path: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--params", default="params.yaml", help="params file")
-    parser.add_argument("--root", default=".", help="project root the paths are relative to")
-    args = parser.parse_args(argv)
+    args = io.parse_stage_args(io.stage_parser(__doc__), argv)
 
     def body() -> None:
         root = Path(args.root)

@@ -17,7 +17,6 @@ Run alone:
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -50,10 +49,7 @@ def summary(metrics: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--params", default="params.yaml", help="params file")
-    parser.add_argument("--root", default=".", help="project root the paths are relative to")
-    args = parser.parse_args(argv)
+    args = io.parse_stage_args(io.stage_parser(__doc__), argv)
 
     def body() -> None:
         root = Path(args.root)

@@ -13,7 +13,6 @@ Resume a killed run (then `dvc commit train@mnist`):
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import time
@@ -136,12 +135,9 @@ def run(exp_name: str, params_path: Path, root: Path, resume: Path | None) -> No
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("experiment", help="key of the experiments section of params.yaml")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    parser.add_argument("--root", type=Path, default=Path("."), help="project root for all paths")
+    parser = io.stage_parser(__doc__, "experiment", io.EXPERIMENT_HELP)
     parser.add_argument("--resume", type=Path, default=None, help="a last.pt to continue from")
-    args = parser.parse_args(argv)
+    args = io.parse_stage_args(parser, argv)
     return io.run_main(lambda: run(args.experiment, args.params, args.root, args.resume))
 
 

@@ -32,7 +32,8 @@ def test_mnist_parameter_counts_match_the_paper_architecture(mnist):
 def test_shapes_and_output_ranges(mnist):
     exp, netG, netD, _ = mnist
     z = sample_noise(7, exp.z_dim, exp.noise, torch.Generator().manual_seed(0), "cpu")
-    x = netG(z)
+    with torch.no_grad():
+        x = netG(z)
     assert x.shape == (7, 784)
     assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0  # sigmoid output
     assert netD(x).shape == (7,)

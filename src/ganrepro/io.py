@@ -6,6 +6,7 @@ place, so an interrupted stage never leaves a half-written output behind.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -114,6 +115,30 @@ def skipped_reason(directory: str | Path) -> str | None:
     """The reason a directory output was skipped, or None when it holds real data."""
     marker = skip_marker(directory)
     return None if marker is None else marker["reason"]
+
+
+EXPERIMENT_HELP = "key of the experiments section of params.yaml"
+DATASET_HELP = "dataset name, a key of the data section of params.yaml"
+
+
+def stage_parser(
+    doc: str, positional: str | None = None, help: str = ""
+) -> argparse.ArgumentParser:
+    """The command line every stage shares: [NAME] [--params P] [--root DIR]."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if positional:
+        parser.add_argument(positional, help=help)
+    parser.add_argument("--params", type=Path, help="params file (default: ROOT/params.yaml)")
+    parser.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
+    return parser
+
+
+def parse_stage_args(
+    parser: argparse.ArgumentParser, argv: list[str] | None
+) -> argparse.Namespace:
+    args = parser.parse_args(argv)
+    args.params = args.params or args.root / "params.yaml"
+    return args
 
 
 def run_main(body: Callable[[], int | None]) -> int:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ganrepro.config import Dataset
 from ganrepro.data.archive import read_files
-from ganrepro.data.prepare import source_hashes, split_rows
+from ganrepro.data.prepare import source_hashes, split_rows, splits_key
 from ganrepro.io import StageError
 
 ARCHIVE = "cifar-10-binary.tar.gz"
@@ -102,12 +102,7 @@ def prepare_cifar10(
         {"train", "valid", "test"}: float32 arrays (N, 3072) in CHW order, after GCN.
     """
     raw_dir = Path(raw_dir)
-    key = f"data.{name or raw_dir.name}.splits"
-    unknown = sorted(set(ds.splits) - set(SPLITS))
-    if unknown:
-        raise StageError(
-            f"params.yaml: unknown split '{key}.{unknown[0]}' (allowed: train, valid)"
-        )
+    key = splits_key(ds, raw_dir, name, SPLITS)
     train_file, test_file = read_batches(raw_dir / ARCHIVE)
     source = f"{ARCHIVE} data_batch_1..5"
     arrays = {s: split_rows(train_file, ds.splits, s, key, source=source) for s in SPLITS}

@@ -26,7 +26,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ganrepro.config import Dataset
 from ganrepro.data.archive import iter_files
-from ganrepro.data.prepare import source_hashes, split_rows
+from ganrepro.data.prepare import source_hashes, split_rows, splits_key
 from ganrepro.io import StageError
 
 ARCHIVE = "lfw-funneled.tgz"
@@ -94,12 +94,7 @@ def prepare_faces(
         ({"train", "valid", "test"}: float32 (N, 2304) in [0, 1], sorted member names).
     """
     raw_dir = Path(raw_dir)
-    key = f"data.{name or raw_dir.name}.splits"
-    unknown = sorted(set(ds.splits) - set(SPLITS))
-    if unknown:
-        raise StageError(
-            f"params.yaml: unknown split '{key}.{unknown[0]}' (allowed: train, valid, test)"
-        )
+    key = splits_key(ds, raw_dir, name, SPLITS)
     missing = [s for s in SPLITS if s not in ds.splits]
     if missing:
         raise StageError(f"params.yaml: missing key '{key}.{missing[0]}'")

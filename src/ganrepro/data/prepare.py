@@ -59,6 +59,17 @@ def to_unit_float(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
 
 
+def splits_key(ds: Dataset, raw_dir: Path, name: str | None, allowed: tuple[str, ...]) -> str:
+    """The params key of ``ds.splits`` (for messages), after checking it names only ``allowed``."""
+    key = f"data.{name or raw_dir.name}.splits"
+    unknown = sorted(set(ds.splits) - set(allowed))
+    if unknown:
+        raise StageError(
+            f"params.yaml: unknown split '{key}.{unknown[0]}' (allowed: {', '.join(allowed)})"
+        )
+    return key
+
+
 def split_rows(
     images: np.ndarray, splits: dict, split: str, key: str, source: str = TRAIN_IMAGES
 ) -> np.ndarray:
@@ -101,12 +112,7 @@ def prepare_idx(
         {"train", "valid", "test"}: float32 arrays of shape (N, 784), values in [0, 1].
     """
     raw_dir = Path(raw_dir)
-    key = f"data.{name or raw_dir.name}.splits"
-    unknown = sorted(set(ds.splits) - set(SPLITS))
-    if unknown:
-        raise StageError(
-            f"params.yaml: unknown split '{key}.{unknown[0]}' (allowed: train, valid)"
-        )
+    key = splits_key(ds, raw_dir, name, SPLITS)
     train_file = _read_set(raw_dir, TRAIN_IMAGES, TRAIN_LABELS)
     arrays = {s: to_unit_float(split_rows(train_file, ds.splits, s, key)) for s in SPLITS}
     arrays["test"] = to_unit_float(_read_set(raw_dir, TEST_IMAGES, TEST_LABELS))
