@@ -64,6 +64,43 @@ def model_info(exp_name: str, exp: config.Experiment, b: config.Base, image_shap
     }
 
 
+def check_generator_fits(exp_name: str, exp: config.Experiment, data_dim: int) -> None:
+    g_out = generator_out_dim(exp.z_dim, exp.G)
+    if g_out != data_dim:
+        raise config.ConfigError(
+            f"params.yaml: 'experiments.{exp_name}.G' produces {g_out} values "
+            f"but {exp.dataset} images have {data_dim}"
+        )
+
+
+def load_resume(resume: Path | None, device: torch.device, meta: dict) -> dict | None:
+    """The checkpoint to continue from; it must come from the same params."""
+    if resume is None:
+        return None
+    ckpt = torch.load(resume, map_location=device, weights_only=False)
+    if ckpt["meta"] != meta:
+        raise io.StageError(f"{resume}: checkpoint was made with other params than params.yaml")
+    return ckpt
+
+
+def train_metrics(
+    state: training.TrainState, device: torch.device, seconds: float, n_train: int, b: config.Base
+) -> dict:
+    return {
+        "status": "ok",
+        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+        "wall_seconds": round(seconds, 2),
+        "epochs": state.epoch,
+        "steps": state.step,
+        "train_examples": n_train,
+        "best_epoch": state.best_epoch,
+        "best_valid_parzen": state.best_valid,
+        "budget": b.budget,
+        "seed": b.seed,
+        "torch": torch.__version__,
+    }
+
+
 def run(exp_name: str, params_path: Path, root: Path, resume: Path | None) -> None:
     raw = config.load_params(params_path)
     b = config.base(raw)
@@ -76,31 +113,19 @@ def run(exp_name: str, params_path: Path, root: Path, resume: Path | None) -> No
         write_skipped(out, marker)
         return
     data = load_prepared(prepared_dir)
-    g_out = generator_out_dim(exp.z_dim, exp.G)
-    if g_out != data.train.shape[1]:
-        raise config.ConfigError(
-            f"params.yaml: 'experiments.{exp_name}.G' produces {g_out} values "
-            f"but {exp.dataset} images have {data.train.shape[1]}"
-        )
+    check_generator_fits(exp_name, exp, data.train.shape[1])
+    device = resolve_device(b.device)
+    info = model_info(exp_name, exp, b, data.image_shape)
+    meta = {"info": info, "experiment": raw["experiments"][exp_name], "base": raw["base"]}
+    ckpt = load_resume(resume, device, meta)  # every check before the outputs are touched
     if resume is None and out["models"].exists():
         shutil.rmtree(out["models"])  # outputs are rewritten whole
     out["models"].mkdir(parents=True, exist_ok=True)
 
-    device = resolve_device(b.device)
     configure_torch(b.deterministic)
     n_train = config.effective_train_examples(data.train.shape[0], b, exp)
     train_x = torch.from_numpy(data.train[:n_train]).to(device)
     valid_x = torch.from_numpy(data.valid).to(device)
-    info = model_info(exp_name, exp, b, data.image_shape)
-    meta = {"info": info, "experiment": raw["experiments"][exp_name], "base": raw["base"]}
-    ckpt = None
-    if resume is not None:
-        ckpt = torch.load(resume, map_location=device, weights_only=False)
-        if ckpt["meta"] != meta:
-            raise io.StageError(
-                f"{resume}: checkpoint was made with other params than params.yaml"
-            )
-
     t0 = time.perf_counter()
     state = training.run_training(
         exp,
@@ -117,20 +142,7 @@ def run(exp_name: str, params_path: Path, root: Path, resume: Path | None) -> No
     io.write_json(out["models"] / "info.json", info)
     io.write_text(out["curves"], training.curves_tsv(state.rows))
     io.write_json(
-        out["metrics"],
-        {
-            "status": "ok",
-            "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
-            "wall_seconds": round(time.perf_counter() - t0, 2),
-            "epochs": state.epoch,
-            "steps": state.step,
-            "train_examples": n_train,
-            "best_epoch": state.best_epoch,
-            "best_valid_parzen": state.best_valid,
-            "budget": b.budget,
-            "seed": b.seed,
-            "torch": torch.__version__,
-        },
+        out["metrics"], train_metrics(state, device, time.perf_counter() - t0, n_train, b)
     )
 
 

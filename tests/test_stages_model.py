@@ -84,3 +84,24 @@ def test_bad_params_fail_before_work_with_one_line(raw_params, tmp_path, capsys)
         "error: params.yaml: 'experiments.mnist.lr' must be > 0, got -1.0"
     ]
     assert not (tmp_path / "models").exists()
+
+
+def test_resume_needs_the_same_params_and_completes_from_last(trained, capsys):
+    import yaml
+
+    params = trained / "params.yaml"
+    curves_before = (trained / "curves/mnist.tsv").read_text()
+    args = ["mnist", "--params", str(params), "--root", str(trained),
+            "--resume", str(trained / "models/mnist/last.pt")]  # fmt: skip
+    assert load_stage("train").main(args) == 0  # all epochs done: nothing to train, same outputs
+    assert (trained / "curves/mnist.tsv").read_text() == curves_before
+
+    other = yaml.safe_load(params.read_text())
+    other["experiments"]["mnist"]["lr"] = 0.05
+    changed = trained / "params_changed.yaml"
+    changed.write_text(yaml.safe_dump(other))
+    capsys.readouterr()
+    args[2] = str(changed)
+    assert load_stage("train").main(args) == 2
+    assert "checkpoint was made with other params" in capsys.readouterr().err
+    assert (trained / "models/mnist/best.pt").exists()  # nothing removed before the check
