@@ -43,7 +43,7 @@ def test_shapes_and_output_ranges(mnist):
 def test_init_ranges_and_marginal_bias(mnist):
     _, netG, netD, train_x = mnist
     for lin, r in ((netG.layers[0], 0.05), (netG.layers[2], 0.05), (netD.layers[0].linear, 0.005)):
-        w = lin.weight
+        w = lin.weight.detach()
         assert float(w.abs().max()) <= r
         assert float(w.abs().max()) > 0.9 * r  # really spread over (-r, r), not all zero
     assert torch.count_nonzero(netD.layers[0].linear.bias) == 0
