@@ -72,6 +72,13 @@ def data_section(
     }
 
 
+def tiny_dataset(hashes: dict[str, str], splits: dict, fmt: str = "idx", **extra):
+    """A validated ``config.Dataset`` named data.tiny (its mirror is never used)."""
+    from ganrepro.config import Dataset, build
+
+    return build(Dataset, data_section(["unused/"], hashes, splits, fmt=fmt, **extra), "data.tiny")
+
+
 def write_data_params(path: str | Path, name: str, /, **section) -> Path:
     """Write a params.yaml holding only ``data: {name: data_section(**section)}``."""
     path = Path(path)

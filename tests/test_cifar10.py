@@ -11,6 +11,7 @@ from fixtures import (
     load_stage,
     make_cifar10_archive,
     make_cifar10_batches,
+    tiny_dataset,
     write_data_params,
 )
 
@@ -26,16 +27,7 @@ SPLITS = {"train": [0, 13], "valid": [13, 20]}
 
 
 def _dataset(hashes, splits=SPLITS, gcn_scale=55.0, **extra) -> Dataset:
-    raw = {
-        "enabled": True,
-        "format": "cifar10_bin",
-        "mirrors": ["unused/"],
-        "files": {k: [v] for k, v in hashes.items()},
-        "splits": splits,
-        "gcn_scale": gcn_scale,
-        **extra,
-    }
-    return build(Dataset, raw, "data.tiny")
+    return tiny_dataset(hashes, splits, fmt="cifar10_bin", gcn_scale=gcn_scale, **extra)
 
 
 def _gcn_oracle(x: np.ndarray, scale: float) -> np.ndarray:

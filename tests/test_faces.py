@@ -15,12 +15,13 @@ from fixtures import (
     make_lfw_archive,
     serve_directory,
     tar_member,
+    tiny_dataset,
     write_data_params,
     write_tar_gz,
 )
 from PIL import Image
 
-from ganrepro.config import Dataset, build
+from ganrepro.config import Dataset
 from ganrepro.data.faces import face_pixels, prepare_faces
 from ganrepro.data.prepare import load_prepared
 from ganrepro.io import StageError
@@ -33,14 +34,7 @@ prepare = load_stage("prepare")
 
 
 def _dataset(hashes, splits=SPLITS) -> Dataset:
-    raw = {
-        "enabled": True,
-        "format": "lfw_faces",
-        "mirrors": ["unused/"],
-        "files": {k: [v] for k, v in hashes.items()},
-        "splits": splits,
-    }
-    return build(Dataset, raw, "data.tiny")
+    return tiny_dataset(hashes, splits, fmt="lfw_faces")
 
 
 def _jpeg(array: np.ndarray, fmt: str = "JPEG") -> bytes:

@@ -6,10 +6,10 @@ import json
 
 import numpy as np
 import pytest
-from fixtures import make_idx_mirror, make_idx_sets
+from fixtures import make_idx_mirror, make_idx_sets, tiny_dataset
 
 from ganrepro import io
-from ganrepro.config import Dataset, build
+from ganrepro.config import Dataset
 from ganrepro.data.prepare import load_prepared, make_info, prepare_idx, write_prepared
 from ganrepro.io import StageError
 
@@ -17,14 +17,7 @@ SEED = 3
 
 
 def _dataset(hashes, splits) -> Dataset:
-    raw = {
-        "enabled": True,
-        "format": "idx",
-        "mirrors": ["unused"],
-        "files": {k: [v] for k, v in hashes.items()},
-        "splits": splits,
-    }
-    return build(Dataset, raw, "data.tiny")
+    return tiny_dataset(hashes, splits)
 
 
 @pytest.fixture

@@ -189,7 +189,6 @@ class Dataset:
             _require(self.gcn_scale > 0, f"{where}.gcn_scale", "must be > 0")
 
 
-ACTIVATIONS = ("relu", "sigmoid", "linear", "maxout", "conv_maxout", "deconv")
 CONV_ONLY = ("kernel", "pad", "pool", "pool_stride")
 
 
@@ -498,7 +497,6 @@ def toy1d(raw: dict) -> Toy1d:
 
 
 __all__ = [
-    "ACTIVATIONS",
     "Base",
     "ConfigError",
     "Dataset",

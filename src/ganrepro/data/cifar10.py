@@ -21,7 +21,7 @@ import numpy as np
 
 from ganrepro.config import Dataset
 from ganrepro.data.archive import read_files
-from ganrepro.data.prepare import source_hashes, split_rows, splits_key
+from ganrepro.data.prepare import info_header, source_hashes, split_rows, splits_key
 from ganrepro.io import StageError
 
 ARCHIVE = "cifar-10-binary.tar.gz"
@@ -113,10 +113,7 @@ def prepare_cifar10(
 def make_info(name: str, ds: Dataset, arrays: dict, hashes: dict[str, str]) -> dict:
     """The provenance record written next to the arrays."""
     return {
-        "dataset": name,
-        "format": ds.format,
-        "image_shape": list(IMAGE_SHAPE),
-        "counts": {k: len(v) for k, v in arrays.items()},
+        **info_header(name, ds, IMAGE_SHAPE, arrays),
         "splits": {s: list(ds.splits[s]) for s in SPLITS}
         | {"test": f"all of {TEST_BATCH}", "train_rows": "data_batch_1..5 in order"},
         "pixels": (

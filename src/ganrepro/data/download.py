@@ -232,11 +232,10 @@ def copy_verified(src: str | Path, dest: str | Path, accepted: Sequence[str]) ->
             raise StageError(f"{src}: file not found") from None
         except OSError as err:
             raise StageError(f"{src}: cannot read: {_one_line(err)}") from None
-        got = sha256_file(tmp)
-        if accepted and got not in accepted:
-            short = ", ".join(h[:12] + "..." for h in accepted)
-            raise StageError(f"{src}: sha256 mismatch: got {got}, accepted {short}")
-        return got
+        try:
+            return _check_hash(tmp, accepted) if accepted else sha256_file(tmp)
+        except MirrorError as err:
+            raise StageError(f"{src}: {err}") from None
 
 
 def _previous_source(previous: dict | None, name: str, sha: str) -> str:

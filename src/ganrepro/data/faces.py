@@ -26,7 +26,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ganrepro.config import Dataset
 from ganrepro.data.archive import iter_files
-from ganrepro.data.prepare import source_hashes, split_rows, splits_key
+from ganrepro.data.prepare import info_header, source_hashes, split_rows, splits_key
 from ganrepro.io import StageError
 
 ARCHIVE = "lfw-funneled.tgz"
@@ -128,10 +128,8 @@ def make_info(
     """The provenance record written next to the arrays."""
     left, top, right, bottom = CROP_BOX
     return {
-        "dataset": name,
-        "format": ds.format,
+        **info_header(name, ds, IMAGE_SHAPE, arrays),
         "substitute_for": "TFD (not comparable to the paper's TFD number)",
-        "image_shape": list(IMAGE_SHAPE),
         "counts": {k: len(v) for k, v in arrays.items()} | {"images_in_archive": len(names)},
         "splits": {s: list(ds.splits[s]) for s in SPLITS}
         | {"rows_of": "the archive's JPEGs in sorted member-path order (grouped by person)"},

@@ -136,6 +136,16 @@ def source_hashes(raw_dir: str | Path, ds: Dataset, name: str) -> dict[str, str]
     return hashes
 
 
+def info_header(name: str, ds: Dataset, image_shape: tuple[int, ...], arrays: dict) -> dict:
+    """The keys every dataset's provenance record starts with."""
+    return {
+        "dataset": name,
+        "format": ds.format,
+        "image_shape": list(image_shape),
+        "counts": {k: len(v) for k, v in arrays.items()},
+    }
+
+
 def make_info(name: str, ds: Dataset, arrays: dict, hashes: dict[str, str]) -> dict:
     """The provenance record written next to the arrays."""
     return {
